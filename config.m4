@@ -1,0 +1,35 @@
+dnl config.m4 for ext-rdump: the extension and, from the same capture/ and
+dnl format/ sources, the rdump-cli binary (rules in Makefile.frag).
+
+PHP_ARG_ENABLE([rdump],
+  [whether to enable rdump memory dumps],
+  [AS_HELP_STRING([--enable-rdump], [Enable rdump memory dumps of PHP processes])],
+  [no])
+
+if test "$PHP_RDUMP" != "no"; then
+  case $host_os in
+    linux*) ;;
+    *) AC_MSG_ERROR([rdump supports Linux only: it reads /proc/<pid>/maps and /proc/<pid>/pagemap]) ;;
+  esac
+
+  AC_CHECK_SIZEOF([void *])
+  if test "$ac_cv_sizeof_void_p" != "8"; then
+    AC_MSG_ERROR([rdump supports 64-bit targets only])
+  fi
+  AC_C_BIGENDIAN([AC_MSG_ERROR([rdump supports little-endian targets only])])
+
+  RDUMP_SHARED_SOURCES="capture/mem.c capture/target.c capture/php_roots.c capture/dump.c format/writer.c format/output.c"
+  RDUMP_EXT_SOURCES="rdump.c capture/self.c $RDUMP_SHARED_SOURCES"
+  RDUMP_CLI_SOURCES="cli/main.c cli/inspect.c cli/summary.c format/reader.c $RDUMP_SHARED_SOURCES"
+
+  PHP_NEW_EXTENSION(rdump, $RDUMP_EXT_SOURCES, $ext_shared,, [-std=gnu99 -DZEND_ENABLE_STATIC_TSRMLS_CACHE=1])
+  PHP_ADD_BUILD_DIR([$ext_builddir/capture])
+  PHP_ADD_BUILD_DIR([$ext_builddir/format])
+
+  RDUMP_CLI_SRCS=""
+  for f in $RDUMP_CLI_SOURCES; do
+    RDUMP_CLI_SRCS="$RDUMP_CLI_SRCS \$(srcdir)/$f"
+  done
+  PHP_SUBST([RDUMP_CLI_SRCS])
+  PHP_ADD_MAKEFILE_FRAGMENT
+fi

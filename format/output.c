@@ -1,0 +1,170 @@
+/*
+ * Safe creation and atomic publication of dump files; see output.h.
+ * Async-signal-safe: used by forked writers too.
+ */
+#ifndef _GNU_SOURCE
+# define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include "output.h"
+
+static size_t append(char *buf, size_t pos, size_t size, const char *s)
+{
+	while (*s && pos + 1 < size) {
+		buf[pos++] = *s++;
+	}
+	buf[pos] = '\0';
+	return pos;
+}
+
+static size_t append_num(char *buf, size_t pos, size_t size, unsigned long v)
+{
+	char digits[24];
+	size_t n = 0;
+
+	do {
+		digits[n++] = (char) ('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n > 0 && pos + 1 < size) {
+		buf[pos++] = digits[--n];
+	}
+	buf[pos] = '\0';
+	return pos;
+}
+
+int rdump_output_check_path(const char *path, rdump_error *e)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT) {
+			return 0;
+		}
+		return RDUMP_FAIL(e, "cannot examine the path", errno);
+	}
+	if (S_ISLNK(st.st_mode)) {
+		return RDUMP_FAIL(e, "it is a symbolic link; refusing to write through it", EEXIST);
+	}
+	if (S_ISDIR(st.st_mode)) {
+		return RDUMP_FAIL(e, "it is a directory", EISDIR);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		return RDUMP_FAIL(e, "it is not a regular file (device, FIFO or socket)", EEXIST);
+	}
+	return 0;
+}
+
+int rdump_output_open(rdump_output *o, const char *path, rdump_error *e)
+{
+	static unsigned long counter;
+	size_t len = strlen(path), dir_len, pos;
+	const char *slash;
+	int attempt;
+
+	o->fd = -1;
+	o->to_stdout = 0;
+	o->tmp_path[0] = '\0';
+	if (len == 0) {
+		return RDUMP_FAIL(e, "the path is empty", ENOENT);
+	}
+	/* Room for the temporary name beside it, too. */
+	if (len + 64 >= sizeof(o->path)) {
+		return RDUMP_FAIL(e, "the path is too long", ENAMETOOLONG);
+	}
+	if (path[len - 1] == '/') {
+		return RDUMP_FAIL(e, "the path names a directory", EISDIR);
+	}
+	memcpy(o->path, path, len + 1);
+	if (rdump_output_check_path(path, e) < 0) {
+		return -1;
+	}
+	slash = strrchr(path, '/');
+	dir_len = slash ? (size_t) (slash - path) + 1 : 0;
+	for (attempt = 0; attempt < 100; attempt++) {
+		memcpy(o->tmp_path, path, dir_len);
+		o->tmp_path[dir_len] = '\0';
+		/* Not ending in .rdump, so quota scans and globs skip unfinished dumps. */
+		pos = append(o->tmp_path, dir_len, sizeof(o->tmp_path), ".rdump-tmp.");
+		pos = append_num(o->tmp_path, pos, sizeof(o->tmp_path), (unsigned long) getpid());
+		pos = append(o->tmp_path, pos, sizeof(o->tmp_path), ".");
+		pos = append_num(o->tmp_path, pos, sizeof(o->tmp_path), (unsigned long) syscall(SYS_gettid));
+		pos = append(o->tmp_path, pos, sizeof(o->tmp_path), ".");
+		append_num(o->tmp_path, pos, sizeof(o->tmp_path), __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
+		o->fd = open(o->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (o->fd >= 0) {
+			return 0;
+		}
+		if (errno != EEXIST && errno != EINTR) {
+			int err = errno;
+
+			o->tmp_path[0] = '\0';
+			if (err == ENOENT) {
+				return RDUMP_FAIL(e, "the directory does not exist", err);
+			}
+			if (err == EACCES || err == EPERM) {
+				return RDUMP_FAIL(e, "cannot create a file in the directory", err);
+			}
+			if (err == EROFS) {
+				return RDUMP_FAIL(e, "the directory is on a read-only file system", err);
+			}
+			return RDUMP_FAIL(e, "cannot create the file", err);
+		}
+	}
+	o->tmp_path[0] = '\0';
+	return RDUMP_FAIL(e, "cannot find a free temporary name", EEXIST);
+}
+
+void rdump_output_use_fd(rdump_output *o, int fd)
+{
+	o->fd = fd;
+	o->to_stdout = 1;
+	o->path[0] = o->tmp_path[0] = '\0';
+}
+
+int rdump_output_commit(rdump_output *o, rdump_error *e)
+{
+	if (o->to_stdout) {
+		o->fd = -1;
+		return 0;
+	}
+	if (close(o->fd) < 0) {
+		int err = errno;
+
+		o->fd = -1;
+		rdump_output_abort(o);
+		return RDUMP_FAIL(e, "cannot close the file", err);
+	}
+	o->fd = -1;
+	/* Something may have appeared at the path while we wrote. */
+	if (rdump_output_check_path(o->path, e) < 0) {
+		rdump_output_abort(o);
+		return -1;
+	}
+	if (rename(o->tmp_path, o->path) < 0) {
+		int err = errno;
+
+		rdump_output_abort(o);
+		return RDUMP_FAIL(e, "cannot rename the finished dump into place", err);
+	}
+	o->tmp_path[0] = '\0';
+	return 0;
+}
+
+void rdump_output_abort(rdump_output *o)
+{
+	if (o->fd >= 0 && !o->to_stdout) {
+		close(o->fd);
+	}
+	o->fd = -1;
+	if (o->tmp_path[0]) {
+		unlink(o->tmp_path);
+		o->tmp_path[0] = '\0';
+	}
+}

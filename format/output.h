@@ -1,0 +1,33 @@
+/*
+ * Where a dump goes: a temporary file created beside the final path and
+ * renamed over it only when the dump is complete, so a reader of the final
+ * path sees the old file or the whole new one, never a partial file, and
+ * an existing file is replaced by a new inode. Anything at the path that is
+ * not a regular file (symlink, directory, device, FIFO) is refused and left
+ * alone.
+ */
+#ifndef RDUMP_OUTPUT_H
+#define RDUMP_OUTPUT_H
+
+#include <limits.h>
+#include "rdump_format.h"
+
+typedef struct rdump_output {
+	int fd;
+	int to_stdout;
+	char path[PATH_MAX];
+	char tmp_path[PATH_MAX];
+} rdump_output;
+
+/* Creates the temporary file (0600, O_EXCL, O_NOFOLLOW, O_CLOEXEC). */
+int rdump_output_open(rdump_output *o, const char *path, rdump_error *e);
+/* Output to an already-open descriptor (rdump-cli -o -): no rename. */
+void rdump_output_use_fd(rdump_output *o, int fd);
+/* Renames the finished file into place; on failure removes it. */
+int rdump_output_commit(rdump_output *o, rdump_error *e);
+/* Closes and removes the temporary file. Safe after commit or on a closed output. */
+void rdump_output_abort(rdump_output *o);
+/* Checks what is at path now: 0 if nothing or a regular file. */
+int rdump_output_check_path(const char *path, rdump_error *e);
+
+#endif

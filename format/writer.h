@@ -1,0 +1,68 @@
+/*
+ * Streaming writer of RDUMP files. The caller declares the header, the
+ * memory map and how many regions follow, then emits each region as a run of
+ * pieces: bytes straight from the own process's memory (handed to the kernel,
+ * never copied in user space, so a vanished page is an EFAULT, not a crash),
+ * bytes from a buffer (a dump from outside, a forked writer), or zeros
+ * (left as holes where the output can seek).
+ * Nothing here allocates: the writer struct carries its own buffer.
+ */
+#ifndef RDUMP_WRITER_H
+#define RDUMP_WRITER_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "rdump_format.h"
+
+typedef struct rdump_header {
+	const char *php_version;       /* "v82" */
+	uint64_t pid;
+	uint64_t eg_address;
+	uint64_t cg_address;
+	int64_t rss_bytes;
+	const rdump_module_global *module_globals;
+	uint32_t module_globals_count;
+	const rdump_map_entry *map;
+	uint32_t map_count;
+	uint32_t region_count;
+} rdump_header;
+
+#define RDUMP_WRITER_BUF 65536
+
+typedef struct rdump_writer {
+	int fd;
+	int seekable;          /* holes and the region-count patch need lseek */
+	int sparse_buffers;    /* leave all-zero blocks of buffered bytes as holes */
+	int err;               /* errno of the first failure; the writer stops at it */
+	uint64_t pos;          /* logical file offset */
+	uint64_t fd_pos;       /* where the fd's offset is (pos minus pending holes) */
+	uint64_t count_offset; /* where region_count sits, for the patch */
+	uint32_t regions_declared;
+	uint32_t regions_written;
+	uint64_t region_left;  /* bytes the current region still needs */
+	uint64_t zero_pages;   /* pages that vanished under the writer, written as zeros */
+	uint64_t data_bytes;   /* region bytes emitted */
+	uint64_t hole_bytes;   /* region bytes left as holes */
+	void (*progress)(void *ctx, uint64_t data_bytes);
+	void *progress_ctx;
+	size_t buf_len;
+	unsigned char buf[RDUMP_WRITER_BUF];
+} rdump_writer;
+
+/* fd must be open for writing; seekable is probed with lseek. */
+void rdump_writer_init(rdump_writer *w, int fd);
+int rdump_writer_header(rdump_writer *w, const rdump_header *h);
+int rdump_writer_region_begin(rdump_writer *w, uint64_t address, uint64_t size);
+/* Bytes at addr of the own process, handed to write(2) directly. */
+int rdump_writer_mem(rdump_writer *w, uint64_t addr, uint64_t len);
+/* Bytes from a buffer the caller owns (safe to read). */
+int rdump_writer_bytes(rdump_writer *w, const void *buf, uint64_t len);
+/* len bytes of zeros. */
+int rdump_writer_zeros(rdump_writer *w, uint64_t len);
+/*
+ * Flushes, extends the file over trailing holes, and patches region_count
+ * when fewer regions were written than declared. Returns 0 or -1 (w->err).
+ */
+int rdump_writer_finish(rdump_writer *w);
+
+#endif

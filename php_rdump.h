@@ -1,0 +1,37 @@
+/* Module entry, version and INI-backed globals of ext-rdump. */
+#ifndef PHP_RDUMP_H
+#define PHP_RDUMP_H
+
+#include "format/rdump_format.h"
+
+extern zend_module_entry rdump_module_entry;
+#define phpext_rdump_ptr &rdump_module_entry
+
+#define PHP_RDUMP_VERSION RDUMP_EXT_VERSION
+
+ZEND_BEGIN_MODULE_GLOBALS(rdump)
+	/* OOM dumps (PHP_INI_SYSTEM) */
+	char *oom_dump;
+	zend_long oom_dump_full;
+	zend_long oom_dump_max;
+	zend_long oom_dump_min_interval;
+	char *oom_dump_max_total;
+	zend_long oom_dump_marker;
+	/* signal dumps (PHP_INI_SYSTEM) */
+	char *signal;
+	char *signal_dump;
+	/* defaults of every dump (PHP_INI_ALL) */
+	zend_long async;
+	zend_long exclude_heap;
+	zend_long compress;
+	zend_long compress_level;
+ZEND_END_MODULE_GLOBALS(rdump)
+
+ZEND_EXTERN_MODULE_GLOBALS(rdump)
+#define RDUMP_G(v) ZEND_MODULE_GLOBALS_ACCESSOR(rdump, v)
+
+#if defined(ZTS) && defined(COMPILE_DL_RDUMP)
+ZEND_TSRMLS_CACHE_EXTERN()
+#endif
+
+#endif

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test: the C unit tests of
+# format/ and capture/, the PHPT suite, and the end-to-end scripts in
+# tests/e2e/ (exit 0 = pass, 77 = skipped with a reason, else fail).
+# Closes with one line "N passed, N failed, N skipped".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+scripts/deps.sh test || { echo "dependency install failed"; echo "0 passed, 1 failed"; exit 1; }
+scripts/build.sh || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
+
+passed=0 failed=0 skipped=0
+failures=()
+export RDUMP_CLI="$root/rdump-cli" RDUMP_EXT="$root/modules/rdump.so" RDUMP_ROOT="$root"
+
+count_line() {  # adds a runner's "N passed, N failed[, N skipped]" line
+	local line=$1 what=$2 p f s
+	p=$(sed -n 's/.*\b\([0-9][0-9]*\) passed.*/\1/p' <<<"$line")
+	f=$(sed -n 's/.*\b\([0-9][0-9]*\) failed.*/\1/p' <<<"$line")
+	s=$(sed -n 's/.*\b\([0-9][0-9]*\) skipped.*/\1/p' <<<"$line")
+	passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${s:-0}))
+	[ "${f:-0}" = 0 ] || failures+=("$what")
+}
+
+echo "=== C unit tests"
+if make -s test-c >/tmp/rdump-test-c.log 2>&1; then c_rc=0; else c_rc=1; fi
+cat /tmp/rdump-test-c.log
+while read -r line; do count_line "$line" "C unit tests"; done < <(grep -E '^[0-9]+ passed, [0-9]+ failed' /tmp/rdump-test-c.log)
+if [ $c_rc != 0 ] && ! grep -qE '^[0-9]+ passed, [1-9][0-9]* failed' /tmp/rdump-test-c.log; then
+	failed=$((failed + 1)); failures+=("C unit tests (build or crash)")
+fi
+
+echo "=== PHPT"
+phpt_log=/tmp/rdump-phpt.log
+NO_INTERACTION=1 REPORT_EXIT_STATUS=1 php run-tests.php -q -j2 --show-diff \
+	-d extension="$root/modules/rdump.so" -p "$(command -v php)" tests/ >"$phpt_log" 2>&1
+grep -E '^(PASS|FAIL|SKIP|BORK|LEAK)' "$phpt_log"
+grep -A40 -E '^=+ DIFF' "$phpt_log" | head -200 || true
+p=$(grep -cE '^PASS' "$phpt_log"); f=$(grep -cE '^(FAIL|BORK|LEAK)' "$phpt_log"); s=$(grep -cE '^SKIP' "$phpt_log")
+passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+[ "$f" = 0 ] || failures+=("PHPT")
+if [ "$p" = 0 ] && [ "$f" = 0 ]; then
+	echo "PHPT ran nothing:"; tail -20 "$phpt_log"; failed=$((failed + 1)); failures+=("PHPT (no test ran)")
+fi
+
+echo "=== end-to-end"
+for t in tests/e2e/*.sh; do
+	[ -e "$t" ] || continue
+	name=$(basename "$t" .sh)
+	start=$(date +%s)
+	bash "$t" >"/tmp/rdump-e2e-$name.log" 2>&1
+	rc=$?
+	secs=$(( $(date +%s) - start ))
+	case $rc in
+	0) passed=$((passed + 1)); echo "PASS $name (${secs}s)"; grep -E '^(figure|count):' "/tmp/rdump-e2e-$name.log" || true ;;
+	77) skipped=$((skipped + 1)); echo "SKIP $name: $(tail -1 "/tmp/rdump-e2e-$name.log")" ;;
+	*) failed=$((failed + 1)); failures+=("e2e $name"); echo "FAIL $name (exit $rc, ${secs}s)"; tail -40 "/tmp/rdump-e2e-$name.log" ;;
+	esac
+done
+
+if [ ${#failures[@]} -gt 0 ]; then
+	printf 'failed suites:'; printf ' [%s]' "${failures[@]}"; echo
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ]

@@ -1,0 +1,34 @@
+/*
+ * A minimal test harness for the C unit tests: checks count instead of
+ * aborting, so one run reports every failure, and the final summary line is
+ * what the build greps for.
+ */
+#ifndef RDUMP_TEST_H
+#define RDUMP_TEST_H
+
+#include <stdio.h>
+
+static int rdump_test_passed;
+static int rdump_test_failed;
+
+/* RDUMP_CHECK(cond, printf-format, args...): the message is printed on failure. */
+#define RDUMP_CHECK(cond, ...) do { \
+		if (cond) { \
+			rdump_test_passed++; \
+		} else { \
+			rdump_test_failed++; \
+			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+			fprintf(stderr, __VA_ARGS__); \
+			fputc('\n', stderr); \
+		} \
+	} while (0)
+
+/* Prints "N passed, N failed"; the result is the process exit status. */
+static inline int rdump_test_summary(void)
+{
+	printf("%d passed, %d failed\n", rdump_test_passed, rdump_test_failed);
+	fflush(stdout);
+	return rdump_test_failed != 0;
+}
+
+#endif
