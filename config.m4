@@ -3,8 +3,8 @@ dnl format/ sources, the rdump-cli binary (rules in Makefile.frag).
 
 PHP_ARG_ENABLE([rdump],
   [whether to enable rdump memory dumps],
-  [AS_HELP_STRING([--enable-rdump], [Enable rdump memory dumps of PHP processes])],
-  [no])
+  [AS_HELP_STRING([--disable-rdump], [Disable rdump memory dumps of PHP processes])],
+  [yes])
 
 if test "$PHP_RDUMP" != "no"; then
   case $host_os in

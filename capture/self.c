@@ -39,6 +39,8 @@ int rdump_self_dump(const char *path, const rdump_self_opts *so, rdump_dump_resu
 	memset(&o, 0, sizeof(o));
 	o.full = so->full;
 	o.exclude_heap = so->exclude_heap;
+	o.compress = so->compress;
+	o.compress_level = so->compress_level;
 	/* Undocumented on purpose: the "every writable mapping in full" baseline for bench/. */
 	o.naive = getenv("RDUMP_BENCH_NAIVE") != NULL;
 	o.copy = RDUMP_COPY_KERNEL;

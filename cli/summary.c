@@ -762,8 +762,10 @@ static sum_class *sum_class_for(summary_ctx *c, sum_classes *cl, uint64_t ce)
 
 typedef struct sum_objects_walk {
 	sum_classes *classes;
-	uint64_t live;
+	uint64_t live;        /* valid slots, whether or not the object could be read */
+	uint64_t unreadable;
 	uint64_t mismatched;
+	uint64_t misaligned;
 } sum_objects_walk;
 
 static bool sum_object_elem(summary_ctx *c, const void *elem, uint64_t index, void *arg)
@@ -778,10 +780,16 @@ static bool sum_object_elem(summary_ctx *c, const void *elem, uint64_t index, vo
 	if (obj == NULL || !IS_OBJ_VALID(obj)) {
 		return true;
 	}
-	if (!sum_read(c, SUM_PTR(obj), &hdr, offsetof(zend_object, handlers), SUM_OBJECT)) {
+	/* objects come from the allocators 8-byte aligned: anything else is corrupt */
+	if ((SUM_PTR(obj) & 7) != 0) {
+		w->misaligned++;
 		return true;
 	}
 	w->live++;
+	if (!sum_read(c, SUM_PTR(obj), &hdr, offsetof(zend_object, handlers), SUM_OBJECT)) {
+		w->unreadable++;
+		return true;
+	}
 	if (hdr.handle != index) {
 		w->mismatched++;
 	}
@@ -844,6 +852,9 @@ static void sum_objects(summary_ctx *c, const zend_executor_globals *eg)
 		sum_walk_array(c, SUM_PTR(st->object_buckets), sizeof(zend_object *), 1, top,
 			SUM_OBJECT_BUCKETS, SUM_OBJECT_BUCKETS, sum_object_elem, &w);
 	}
+	if (w.misaligned) {
+		sum_warn(c, "%" PRIu64 " object store slots hold misaligned pointers; skipped", w.misaligned);
+	}
 	if (w.mismatched) {
 		sum_warn(c, "%" PRIu64 " objects do not carry their own handle", w.mismatched);
 	}
@@ -900,8 +911,16 @@ static void sum_objects(summary_ctx *c, const zend_executor_globals *eg)
 			fprintf(f, "  %" PRIu64 " (other classes)\n", cl.other);
 		}
 	}
+	if (w.unreadable) {
+		if (c->json) {
+			fprintf(f, "%s\"(unreadable object)\": %" PRIu64, cl.n || cl.other ? ",\n    " : "\n    ",
+				w.unreadable);
+		} else {
+			fprintf(f, "  %" PRIu64 " (unreadable object)\n", w.unreadable);
+		}
+	}
 	if (c->json) {
-		fputs(cl.n || cl.other ? "\n  },\n" : "},\n", f);
+		fputs(cl.n || cl.other || w.unreadable ? "\n  },\n" : "},\n", f);
 	}
 	for (i = 0; i < cl.n; i++) {
 		free(cl.v[i].name);
@@ -1298,8 +1317,14 @@ int rdump_cli_summary(int argc, char **argv)
 		fprintf(stderr, "rdump-cli summary: %s is a dump of PHP ", path);
 		sum_put_human(stderr, r.php_version.ptr ? r.php_version.ptr : "", r.php_version.len, false);
 		fprintf(stderr, ", but this rdump-cli was built against PHP %d.%d headers (%s);"
-			" summary needs rdump-cli built for the dumped PHP version\n",
-			PHP_MAJOR_VERSION, PHP_MINOR_VERSION, want);
+			" summary needs rdump-cli built for ", PHP_MAJOR_VERSION, PHP_MINOR_VERSION, want);
+		if (r.php_version.len == 3 && r.php_version.ptr[0] == 'v'
+				&& r.php_version.ptr[1] >= '0' && r.php_version.ptr[1] <= '9'
+				&& r.php_version.ptr[2] >= '0' && r.php_version.ptr[2] <= '9') {
+			fprintf(stderr, "PHP %c.%c\n", r.php_version.ptr[1], r.php_version.ptr[2]);
+		} else {
+			fputs("the dumped PHP version\n", stderr);
+		}
 		rdump_reader_close(&r);
 		return RDUMP_EXIT_FAILURE;
 	}

@@ -28,7 +28,7 @@ typedef enum rdump_read_error {
 	RDUMP_RE_UNSORTED,     /* a region starts below the previous one */
 	RDUMP_RE_OVERLAP,      /* a region starts inside the previous one */
 	RDUMP_RE_TRAILING,     /* bytes after the last region */
-	RDUMP_RE_GZIP          /* a compressed dump that does not inflate */
+	RDUMP_RE_GZIP          /* a gzip-compressed dump (not read transparently yet) */
 } rdump_read_error;
 
 typedef struct rdump_region_info {

@@ -19,9 +19,9 @@ rdump_rmdir($dir);
 ?>
 --EXPECTF--
 Warning: rdump_dump(): Cannot dump to "%s/link.rdump": it is a symbolic link; refusing to write through it (File exists) in %s on line %d
+bool(false)
 
 Warning: rdump_dump(): Cannot dump to "%s/dangling.rdump": it is a symbolic link; refusing to write through it (File exists) in %s on line %d
-bool(false)
 bool(false)
 bool(true)
 bool(true)

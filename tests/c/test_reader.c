@@ -4,7 +4,9 @@
  * valid v1..v3 files, region and file fall-back reads, and one test per
  * validation error.
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+# define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
