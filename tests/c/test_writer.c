@@ -1,0 +1,311 @@
+/*
+ * Unit tests of the RDUMP writer (format/writer.c) and the capture plan
+ * (capture/dump.c, capture/target.c, capture/mem.c): what is written reads
+ * back byte for byte, vanished pages become zeros, a dropped region patches
+ * the count, zero blocks become holes, residency filtering keeps only
+ * touched pages, and touching ranges form one region.
+ */
+#ifndef _GNU_SOURCE
+# define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include "rdump_test.h"
+#include "../../format/writer.h"
+#include "../../format/reader.h"
+#include "../../format/output.h"
+#include "../../capture/dump.h"
+
+static char dir[] = "/tmp/rdump-test-writer-XXXXXX";
+static size_t ps;
+
+static char *path_in(const char *name)
+{
+	static char buf[4][512];
+	static int n;
+	char *p = buf[n++ % 4];
+
+	snprintf(p, 512, "%s/%s", dir, name);
+	return p;
+}
+
+static void header_for(rdump_header *h, uint32_t regions)
+{
+	memset(h, 0, sizeof(*h));
+	h->php_version = "v82";
+	h->pid = 42;
+	h->eg_address = 0x1000;
+	h->cg_address = 0x2000;
+	h->rss_bytes = -1;
+	h->region_count = regions;
+}
+
+static int open_reader(rdump_reader *r, const char *path)
+{
+	memset(r, 0, sizeof(*r));
+	return rdump_reader_open(r, path);
+}
+
+static void test_roundtrip_and_vanished_page(void)
+{
+	rdump_writer *w = calloc(1, sizeof(*w));
+	rdump_header h;
+	rdump_reader r;
+	unsigned char *mem = mmap(NULL, 3 * ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned char got[3 * 4096];
+	const char *path = path_in("roundtrip.rdump");
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	size_t i;
+
+	memset(mem, 0xab, 3 * ps);
+	/* The middle page disappears: the writer must write zeros for it and go on. */
+	munmap(mem + ps, ps);
+	rdump_writer_init(w, fd);
+	header_for(&h, 1);
+	RDUMP_CHECK(rdump_writer_header(w, &h) == 0, "header");
+	RDUMP_CHECK(rdump_writer_region_begin(w, (uint64_t) (uintptr_t) mem, 3 * ps) == 0, "region");
+	RDUMP_CHECK(rdump_writer_mem(w, (uint64_t) (uintptr_t) mem, 3 * ps) == 0, "mem write err=%d", w->err);
+	RDUMP_CHECK(rdump_writer_finish(w) == 0, "finish");
+	RDUMP_CHECK(w->zero_pages == 1, "one page written as zeros, got %llu", (unsigned long long) w->zero_pages);
+	close(fd);
+	RDUMP_CHECK(open_reader(&r, path) == RDUMP_ROK, "reader: %s", r.message);
+	RDUMP_CHECK(r.region_count == 1 && r.regions[0].size == 3 * ps, "one region of 3 pages");
+	RDUMP_CHECK(rdump_reader_read(&r, (uint64_t) (uintptr_t) mem, got, 3 * ps) == RDUMP_MEM_REGION, "read back");
+	for (i = 0; i < 3 * ps; i++) {
+		unsigned char want = (i >= ps && i < 2 * ps) ? 0 : 0xab;
+
+		if (got[i] != want) {
+			break;
+		}
+	}
+	RDUMP_CHECK(i == 3 * ps, "bytes differ at %zu", i);
+	RDUMP_CHECK(r.pid == 42 && r.eg_address == 0x1000 && r.cg_address == 0x2000, "header fields");
+	rdump_reader_close(&r);
+	munmap(mem, 3 * ps);
+	free(w);
+}
+
+static void test_dropped_region_patches_count(void)
+{
+	rdump_writer *w = calloc(1, sizeof(*w));
+	rdump_header h;
+	rdump_reader r;
+	const char *path = path_in("patched.rdump");
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	char data[64];
+
+	memset(data, 7, sizeof(data));
+	rdump_writer_init(w, fd);
+	header_for(&h, 3);
+	rdump_writer_header(w, &h);
+	rdump_writer_region_begin(w, 0x10000, sizeof(data));
+	rdump_writer_bytes(w, data, sizeof(data));
+	rdump_writer_region_begin(w, 0x20000, sizeof(data));
+	rdump_writer_bytes(w, data, sizeof(data));
+	RDUMP_CHECK(rdump_writer_finish(w) == 0, "finish with a dropped region");
+	close(fd);
+	RDUMP_CHECK(open_reader(&r, path) == RDUMP_ROK, "patched file is valid: %s", r.message);
+	RDUMP_CHECK(r.region_count == 2, "count patched to 2, got %u", r.region_count);
+	rdump_reader_close(&r);
+	free(w);
+}
+
+static void test_sparse_buffers_and_pipes(void)
+{
+	rdump_writer *w = calloc(1, sizeof(*w));
+	rdump_header h;
+	rdump_reader r;
+	const char *path = path_in("sparse.rdump");
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	size_t len = 64 << 20;
+	unsigned char *buf = calloc(1, len);
+	unsigned char probe[16];
+	struct stat st;
+	int pfd[2];
+	ssize_t total = 0, n;
+	char sink[65536];
+
+	buf[0] = 1;
+	buf[len - 1] = 2;
+	rdump_writer_init(w, fd);
+	header_for(&h, 2);
+	rdump_writer_header(w, &h);
+	rdump_writer_region_begin(w, 0x100000, len);
+	RDUMP_CHECK(rdump_writer_bytes(w, buf, len) == 0, "bytes");
+	rdump_writer_region_begin(w, 0x100000 + len + 4096, 4096);
+	RDUMP_CHECK(rdump_writer_zeros(w, 4096) == 0, "zeros");
+	RDUMP_CHECK(rdump_writer_finish(w) == 0, "finish");
+	close(fd);
+	stat(path, &st);
+	RDUMP_CHECK((uint64_t) st.st_size > len, "apparent size covers the region");
+	RDUMP_CHECK((uint64_t) st.st_blocks * 512 < len / 8, "zero blocks are holes: %lld bytes on disk",
+		(long long) st.st_blocks * 512);
+	RDUMP_CHECK(open_reader(&r, path) == RDUMP_ROK, "sparse file valid: %s", r.message);
+	rdump_reader_read(&r, 0x100000 + len - 8, probe, 8);
+	RDUMP_CHECK(probe[7] == 2 && probe[0] == 0, "last byte survives the holes");
+	rdump_reader_read(&r, 0x100000 + len + 4096, probe, 16);
+	RDUMP_CHECK(probe[0] == 0 && probe[15] == 0, "trailing zero region reads as zeros");
+	rdump_reader_close(&r);
+
+	/* A pipe cannot seek: zeros are written as bytes, and the stream is complete. */
+	RDUMP_CHECK(pipe(pfd) == 0, "pipe");
+	if (fork() == 0) {
+		close(pfd[0]);
+		rdump_writer_init(w, pfd[1]);
+		header_for(&h, 1);
+		rdump_writer_header(w, &h);
+		rdump_writer_region_begin(w, 0x100000, 1 << 20);
+		rdump_writer_zeros(w, 1 << 20);
+		_exit(rdump_writer_finish(w) == 0 && !w->seekable ? 0 : 1);
+	}
+	close(pfd[1]);
+	while ((n = read(pfd[0], sink, sizeof(sink))) > 0) {
+		total += n;
+	}
+	close(pfd[0]);
+	RDUMP_CHECK(total > (1 << 20), "pipe got the whole region as bytes (%zd)", total);
+	free(buf);
+	free(w);
+}
+
+static void test_maps_parse_and_ranges(void)
+{
+	char text[] =
+		"55d0c2a00000-55d0c2a21000 rw-p 00000000 00:00 0                          [heap]\n"
+		"7f0000000000-7f0000001000 r--p 00001000 fd:01 1234                       /usr/lib/x y.so\n"
+		"7f0000002000-7f0008002000 rw-s 00000000 00:01 5                          /dev/zero (deleted)\n";
+	rdump_vec maps, ranges;
+	rdump_map_entry *m;
+	rdump_range *rv;
+
+	rdump_vec_init(&maps, sizeof(rdump_map_entry));
+	RDUMP_CHECK(rdump_parse_maps(text, strlen(text), &maps) == 0 && maps.count == 3, "three lines");
+	m = maps.items;
+	RDUMP_CHECK(m[0].begin == 0x55d0c2a00000ULL && m[0].end == 0x55d0c2a21000ULL && m[0].w && m[0].p, "heap line");
+	RDUMP_CHECK(rdump_map_classify(&m[0]) == RDUMP_MAP_HEAP, "heap kind");
+	RDUMP_CHECK(rdump_str_eq(m[1].name_s, "/usr/lib/x y.so") && m[1].inode == 1234 && m[1].offset == 0x1000,
+		"names with spaces, inode, offset");
+	RDUMP_CHECK(rdump_map_classify(&m[1]) == RDUMP_MAP_FILE_RO, "read-only file kind");
+	RDUMP_CHECK(rdump_map_classify(&m[2]) == RDUMP_MAP_SHM, "opcache shm kind");
+	rdump_vec_free(&maps);
+
+	rdump_vec_init(&ranges, sizeof(rdump_range));
+	rdump_ranges_add(&ranges, 300, 400);
+	rdump_ranges_add(&ranges, 100, 200);
+	rdump_ranges_add(&ranges, 200, 250);
+	rdump_ranges_add(&ranges, 350, 500);
+	rdump_ranges_normalize(&ranges);
+	rv = ranges.items;
+	RDUMP_CHECK(ranges.count == 2 && rv[0].start == 100 && rv[0].end == 250 && rv[1].start == 300 && rv[1].end == 500,
+		"sorted, overlapping and touching ranges merged");
+	rdump_vec_free(&ranges);
+}
+
+/* Residency: of a fresh 256-page anonymous mapping, only the touched pages are kept. */
+static void test_residency_plan(void)
+{
+	size_t npages = 256, i, kept_pages = 0;
+	unsigned char *mem = mmap(NULL, npages * ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	rdump_target t;
+	rdump_error e;
+	rdump_vec pieces, roots;
+	rdump_dump_opts o;
+	uint32_t regions = 0;
+	uint64_t total = 0, lo = (uint64_t) (uintptr_t) mem, hi = lo + npages * ps;
+	int contiguous_touched_as_one = 0;
+
+	mem[3 * ps] = 1;
+	mem[4 * ps] = 1;  /* pages 3 and 4 touch: one piece */
+	mem[100 * ps] = 1;
+	memset(&o, 0, sizeof(o));
+	rdump_vec_init(&pieces, sizeof(rdump_piece));
+	rdump_vec_init(&roots, sizeof(rdump_range));
+	RDUMP_CHECK(rdump_target_open(&t, getpid(), 1, &e) == 0, "open self");
+	RDUMP_CHECK(rdump_target_read_maps(&t, &e) == 0, "maps");
+	RDUMP_CHECK(rdump_plan_build(&t, &roots, &o, &pieces, &regions, &total, &e) == 0, "plan");
+	for (i = 0; i < pieces.count; i++) {
+		rdump_piece *p = &RDUMP_VEC_AT(&pieces, rdump_piece, i);
+
+		if (p->end <= lo || p->start >= hi) {
+			continue;
+		}
+		kept_pages += (p->end - p->start) / ps;
+		if (p->start == lo + 3 * ps && p->end == lo + 5 * ps) {
+			contiguous_touched_as_one = 1;
+		}
+	}
+	RDUMP_CHECK(kept_pages == 3, "3 touched pages kept of %zu, got %zu", npages, kept_pages);
+	RDUMP_CHECK(contiguous_touched_as_one, "touching pages form one piece");
+
+	/* A root over the untouched range keeps it whole, its untouched pages as zeros. */
+	rdump_ranges_add(&roots, lo + 10 * ps, lo + 20 * ps);
+	RDUMP_CHECK(rdump_plan_build(&t, &roots, &o, &pieces, &regions, &total, &e) == 0, "plan with root");
+	kept_pages = 0;
+	for (i = 0; i < pieces.count; i++) {
+		rdump_piece *p = &RDUMP_VEC_AT(&pieces, rdump_piece, i);
+
+		if (p->start >= lo + 10 * ps && p->end <= lo + 20 * ps && p->zero) {
+			kept_pages += (p->end - p->start) / ps;
+		}
+	}
+	RDUMP_CHECK(kept_pages == 10, "root pages kept as zeros: %zu", kept_pages);
+	rdump_vec_free(&pieces);
+	rdump_vec_free(&roots);
+	rdump_target_close(&t);
+	munmap(mem, npages * ps);
+}
+
+/* A whole self-dump without PHP: valid, and failed output leaves nothing behind. */
+static void test_self_dump_and_output(void)
+{
+	rdump_target t;
+	rdump_error e;
+	rdump_dump_opts o;
+	rdump_dump_result res;
+	rdump_reader r;
+	const char *path = path_in("self.rdump");
+	static const char marker[] = "rdump-self-dump-marker";
+	char got[sizeof(marker)];
+	struct stat st;
+
+	memset(&o, 0, sizeof(o));
+	o.php_version = "v82";
+	rdump_target_open(&t, getpid(), 1, &e);
+	RDUMP_CHECK(rdump_dump_path(&t, &o, path, &res, &e) == 0, "self dump: %s", e.what);
+	RDUMP_CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "0600");
+	RDUMP_CHECK(open_reader(&r, path) == RDUMP_ROK, "self dump valid: %s", r.message);
+	RDUMP_CHECK(r.map_count == res.map_entries && r.region_count == res.regions, "counts match");
+	RDUMP_CHECK(rdump_reader_read(&r, (uint64_t) (uintptr_t) marker, got, sizeof(got)) != RDUMP_MEM_MISSING
+		&& memcmp(got, marker, sizeof(got)) == 0, "rodata readable through the file fall-back");
+	rdump_reader_close(&r);
+	RDUMP_CHECK(rdump_dump_path(&t, &o, path_in("no/such/dir.rdump"), &res, &e) < 0 && e.err == ENOENT,
+		"missing directory fails");
+	rdump_target_close(&t);
+}
+
+int main(void)
+{
+	char cmd[600];
+
+	ps = (size_t) sysconf(_SC_PAGESIZE);
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		return 2;
+	}
+	test_roundtrip_and_vanished_page();
+	test_dropped_region_patches_count();
+	test_sparse_buffers_and_pipes();
+	test_maps_parse_and_ranges();
+	test_residency_plan();
+	test_self_dump_and_output();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0) {
+		fprintf(stderr, "cannot remove %s\n", dir);
+	}
+	return rdump_test_summary();
+}
