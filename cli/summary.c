@@ -374,7 +374,8 @@ typedef bool (*sum_elem_cb)(summary_ctx *c, const void *elem, uint64_t index, vo
  * Visits elements [first, end) of the target array at base. The array is one
  * allocation, so a chunk that cannot be read at all means the rest is lost:
  * that is counted once as `array_kind`. Single unreadable elements in a
- * partially held chunk are counted as `elem_kind`.
+ * partially held chunk are counted as `elem_kind`. The chunk buffer is static
+ * (64 KiB is too much for a stack frame), so callbacks must not walk arrays.
  */
 static void sum_walk_array(summary_ctx *c, uint64_t base, size_t elem_size, uint64_t first, uint64_t end,
 		sum_kind array_kind, sum_kind elem_kind, sum_elem_cb cb, void *arg)

@@ -33,15 +33,21 @@ fi
 
 echo "=== PHPT"
 phpt_log=/tmp/rdump-phpt.log
-NO_INTERACTION=1 REPORT_EXIT_STATUS=1 php run-tests.php -q -j2 --show-diff \
-	-d extension="$root/modules/rdump.so" -p "$(command -v php)" tests/ >"$phpt_log" 2>&1
-grep -E '^(PASS|FAIL|SKIP|BORK|LEAK)' "$phpt_log"
-grep -A40 -E '^=+ DIFF' "$phpt_log" | head -200 || true
-p=$(grep -cE '^PASS' "$phpt_log"); f=$(grep -cE '^(FAIL|BORK|LEAK)' "$phpt_log"); s=$(grep -cE '^SKIP' "$phpt_log")
+NO_INTERACTION=1 REPORT_EXIT_STATUS=1 TEST_PHP_EXECUTABLE="$(command -v php)" php run-tests.php -q -j2 --show-diff \
+	-d extension="$root/modules/rdump.so" tests/ >"$phpt_log" 2>&1
+sed 's/\x1b\[[0-9;]*m//g; s/\r/\n/g' "$phpt_log" >"$phpt_log.txt"
+grep -E '^(FAIL|BORK|LEAK|SKIP)' "$phpt_log.txt" || true
+grep -A40 -E '^=+DIFF=+' "$phpt_log.txt" | head -200 || true
+n=$(sed -n 's/^Number of tests *: *\([0-9]*\).*/\1/p' "$phpt_log.txt" | head -1)
+p=$(sed -n 's/^Tests passed *: *\([0-9]*\).*/\1/p' "$phpt_log.txt" | head -1)
+s=$(sed -n 's/^Tests skipped *: *\([0-9]*\).*/\1/p' "$phpt_log.txt" | head -1)
+n=${n:-0} p=${p:-0} s=${s:-0}
+f=$((n - p - s))
+echo "PHPT: $n tests, $p passed, $f failed, $s skipped"
 passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
 [ "$f" = 0 ] || failures+=("PHPT")
-if [ "$p" = 0 ] && [ "$f" = 0 ]; then
-	echo "PHPT ran nothing:"; tail -20 "$phpt_log"; failed=$((failed + 1)); failures+=("PHPT (no test ran)")
+if [ "$n" = 0 ]; then
+	echo "PHPT ran nothing:"; tail -20 "$phpt_log.txt"; failed=$((failed + 1)); failures+=("PHPT (no test ran)")
 fi
 
 echo "=== end-to-end"

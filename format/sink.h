@@ -1,0 +1,69 @@
+/*
+ * Where the RDUMP writer's bytes go, in the mould of Redis rio: one small
+ * stream interface with interchangeable backends, so the writer emits a dump
+ * the same way whether it fills a sparse file, a pipe or a gzip stream.
+ *
+ *   file    a regular file: zero runs become holes, bytes already written
+ *           can be patched (the region count).
+ *   stdout  any descriptor written strictly in order (pipe, terminal, a file
+ *           opened O_APPEND): zeros are written out, nothing can be patched.
+ *   gzip    a standard gzip stream (RFC 1952: header, deflate, crc32, isize)
+ *           of exactly the bytes the writer emits, written in order to a
+ *           descriptor; nothing can be patched.
+ *
+ * Memory of the own process is handed over by address (write_mem) and never
+ * dereferenced in user space: the file and stdout backends pass the address
+ * to write(2), the gzip backend first copies it into its own buffer with
+ * process_vm_readv (or /proc/self/mem), so zlib reads only that buffer and a
+ * page that vanishes is written as zeros instead of crashing the process.
+ *
+ * Runs on the dump path, possibly in a forked child: raw syscalls, memory
+ * from mmap only (zlib's allocations included), no stdio.
+ */
+#ifndef RDUMP_SINK_H
+#define RDUMP_SINK_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+typedef struct rdump_sink rdump_sink;
+
+typedef struct rdump_sink_ops {
+	const char *name;      /* "file", "stdout", "gzip" */
+	/* n bytes from memory the caller may read safely. */
+	int (*write)(rdump_sink *s, const void *p, size_t n);
+	/* n bytes of the own process's memory at addr; a vanished page becomes zeros. */
+	int (*write_mem)(rdump_sink *s, uint64_t addr, uint64_t n);
+	/* n zero bytes, left as a hole where the backend can. */
+	int (*zeros)(rdump_sink *s, uint64_t n);
+	/* Overwrites n bytes at stream offset off, already written. NULL: impossible. */
+	int (*patch)(rdump_sink *s, uint64_t off, const void *p, size_t n);
+	/* Completes the stream: file length over trailing holes, gzip trailer. */
+	int (*finish)(rdump_sink *s);
+	/* Frees what the backend took (never closes fd); safe to call twice. */
+	void (*release)(rdump_sink *s);
+} rdump_sink_ops;
+
+struct rdump_sink {
+	const rdump_sink_ops *ops;
+	int fd;
+	int err;               /* errno of the first failure; every later call fails */
+	int holes;             /* zeros() leaves holes: worth finding zero blocks */
+	uint64_t pos;          /* stream offset: bytes accepted so far */
+	uint64_t out_bytes;    /* bytes in the output (the compressed size for gzip) */
+	uint64_t hole_bytes;   /* of pos, left as holes */
+	uint64_t zero_pages;   /* pages that vanished under write_mem, written as zeros */
+	uint64_t fd_pos;       /* file: where the descriptor's offset is */
+	struct rdump_sink_gz *gz; /* gzip: deflate state and buffers, mmap'd */
+};
+
+/* A regular file; becomes a stdout sink if fd cannot seek or appends. */
+void rdump_sink_file(rdump_sink *s, int fd);
+void rdump_sink_stdout(rdump_sink *s, int fd);
+/*
+ * gzip at level 1..9. Returns 0, or -1 with s->err = EINVAL (bad level) or
+ * ENOMEM; on failure s is still safe to release.
+ */
+int rdump_sink_gzip(rdump_sink *s, int fd, int level);
+
+#endif
