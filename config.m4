@@ -18,9 +18,18 @@ if test "$PHP_RDUMP" != "no"; then
   fi
   AC_C_BIGENDIAN([AC_MSG_ERROR([rdump supports little-endian targets only])])
 
-  RDUMP_SHARED_SOURCES="capture/mem.c capture/target.c capture/php_roots.c capture/dump.c format/writer.c format/output.c"
-  RDUMP_EXT_SOURCES="rdump.c capture/self.c $RDUMP_SHARED_SOURCES"
-  RDUMP_CLI_SOURCES="cli/main.c cli/inspect.c cli/summary.c format/reader.c $RDUMP_SHARED_SOURCES"
+  dnl zlib writes and reads compressed (.rdump.gz) dumps; rdump-cli links it through Makefile.frag.
+  AC_CHECK_HEADER([zlib.h], [], [AC_MSG_ERROR([rdump needs zlib.h for compressed dumps (Debian: apt-get install zlib1g-dev)])])
+  PHP_CHECK_LIBRARY(z, deflateInit2_, [
+    PHP_ADD_LIBRARY(z, 1, RDUMP_SHARED_LIBADD)
+  ], [
+    AC_MSG_ERROR([rdump needs zlib (libz) for compressed dumps (Debian: apt-get install zlib1g-dev)])
+  ])
+  PHP_SUBST([RDUMP_SHARED_LIBADD])
+
+  RDUMP_SHARED_SOURCES="capture/mem.c capture/target.c capture/php_roots.c capture/php_meta.c capture/dump.c capture/trigger.c capture/fork.c format/writer.c format/sink.c format/output.c"
+  RDUMP_EXT_SOURCES="rdump.c rdump_triggers.c capture/self.c $RDUMP_SHARED_SOURCES"
+  RDUMP_CLI_SOURCES="cli/main.c cli/inspect.c cli/summary.c cli/unpack.c cli/dump.c capture/remote.c format/reader.c format/gunzip.c $RDUMP_SHARED_SOURCES"
 
   PHP_NEW_EXTENSION(rdump, $RDUMP_EXT_SOURCES, $ext_shared,, [-std=gnu99 -DZEND_ENABLE_STATIC_TSRMLS_CACHE=1])
   PHP_ADD_BUILD_DIR([$ext_builddir/capture])

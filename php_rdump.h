@@ -25,6 +25,12 @@ ZEND_BEGIN_MODULE_GLOBALS(rdump)
 	zend_long exclude_heap;
 	zend_long compress;
 	zend_long compress_level;
+	/* automatic dumps, per request (rdump_triggers.c) */
+	int oom_override;             /* rdump_set_oom_dump(): 0 INI, 1 path, 2 off */
+	int oom_override_full;
+	int oom_busy;                 /* an OOM dump is being taken on this thread */
+	int interrupt_slot;           /* ZTS: where this request's interrupt flag is published */
+	char oom_override_path[4096];
 ZEND_END_MODULE_GLOBALS(rdump)
 
 ZEND_EXTERN_MODULE_GLOBALS(rdump)

@@ -13,11 +13,20 @@
 #include "ext/standard/info.h"
 #include "php_rdump.h"
 #include "capture/self.h"
+#include "rdump_triggers.h"
 
 #if PHP_VERSION_ID < 80000
 typedef zend_bool rdump_bool;
 #else
 typedef bool rdump_bool;
+#endif
+
+/* PHP 7.0 and 7.1 take a class name (none here) before allow_null. */
+#if PHP_VERSION_ID < 70200
+# define RDUMP_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(name, ref, required, type, allow_null) \
+	ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(name, ref, required, type, NULL, allow_null)
+#else
+# define RDUMP_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX
 #endif
 
 ZEND_DECLARE_MODULE_GLOBALS(rdump)
@@ -54,6 +63,12 @@ static void default_opts(rdump_self_opts *so)
 	so->exclude_heap = RDUMP_G(exclude_heap) != 0;
 	so->compress = RDUMP_G(compress) != 0;
 	so->compress_level = (int) RDUMP_G(compress_level);
+}
+
+/* The same defaults for the OOM and signal dumps of rdump_triggers.c. */
+void rdump_ini_dump_opts(rdump_self_opts *so)
+{
+	default_opts(so);
 }
 
 /* $options of rdump_dump(): each key overrides its INI default. */
@@ -127,6 +142,10 @@ PHP_FUNCTION(rdump_dump)
 	if (options != NULL && parse_options(options, &so) < 0) {
 		RETURN_FALSE;
 	}
+	if (so.exclude_heap && !is_zend_mm()) {
+		php_error_docref(NULL, E_WARNING, "exclude_heap ignored for \"%s\": with USE_ZEND_ALLOC=0 PHP's own memory is in the C heap, which is kept", path);
+		so.exclude_heap = 0;
+	}
 	if (rdump_self_dump(path, &so, &res, &e) < 0) {
 		warn_failure(path, &e);
 		RETURN_FALSE;
@@ -135,14 +154,20 @@ PHP_FUNCTION(rdump_dump)
 }
 /* }}} */
 
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_rdump_dump, 0, 1, _IS_BOOL, 0)
+RDUMP_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_rdump_dump, 0, 1, _IS_BOOL, 0)
 	ZEND_ARG_TYPE_INFO(0, path, IS_STRING, 0)
 	ZEND_ARG_TYPE_INFO(0, full, _IS_BOOL, 0)
 	ZEND_ARG_TYPE_INFO(0, options, IS_ARRAY, 0)
 ZEND_END_ARG_INFO()
 
+RDUMP_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_rdump_set_oom_dump, 0, 1, _IS_BOOL, 0)
+	ZEND_ARG_TYPE_INFO(0, path, IS_STRING, 1)
+	ZEND_ARG_TYPE_INFO(0, full, _IS_BOOL, 0)
+ZEND_END_ARG_INFO()
+
 static const zend_function_entry rdump_functions[] = {
 	PHP_FE(rdump_dump, arginfo_rdump_dump)
+	PHP_FE(rdump_set_oom_dump, arginfo_rdump_set_oom_dump)
 	PHP_FE_END
 };
 
@@ -158,13 +183,34 @@ PHP_MINIT_FUNCTION(rdump)
 {
 	(void) type;
 	REGISTER_INI_ENTRIES();
+	rdump_triggers_minit();
 	return SUCCESS;
 }
 
 PHP_MSHUTDOWN_FUNCTION(rdump)
 {
 	(void) type;
+	rdump_triggers_mshutdown();
 	UNREGISTER_INI_ENTRIES();
+	return SUCCESS;
+}
+
+PHP_RINIT_FUNCTION(rdump)
+{
+	(void) type;
+	(void) module_number;
+#if defined(COMPILE_DL_RDUMP) && defined(ZTS)
+	ZEND_TSRMLS_CACHE_UPDATE();
+#endif
+	rdump_triggers_rinit();
+	return SUCCESS;
+}
+
+PHP_RSHUTDOWN_FUNCTION(rdump)
+{
+	(void) type;
+	(void) module_number;
+	rdump_triggers_rshutdown();
 	return SUCCESS;
 }
 
@@ -186,8 +232,8 @@ zend_module_entry rdump_module_entry = {
 	rdump_functions,
 	PHP_MINIT(rdump),
 	PHP_MSHUTDOWN(rdump),
-	NULL,
-	NULL,
+	PHP_RINIT(rdump),
+	PHP_RSHUTDOWN(rdump),
 	PHP_MINFO(rdump),
 	PHP_RDUMP_VERSION,
 	PHP_MODULE_GLOBALS(rdump),

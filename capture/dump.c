@@ -213,16 +213,30 @@ int rdump_dump_fd(rdump_target *t, const rdump_dump_opts *o, int fd,
 	size_t i, j;
 	int rc = -1;
 	progress_bridge bridge;
+	rdump_copy_mode copy = o->copy;
+	rdump_dump_opts keep_heap;
 
 	memset(res, 0, sizeof(*res));
+	/* Without ZendMM (or without PHP's layouts) PHP's own data lives where exclude-heap drops it. */
+	if (o->exclude_heap && (o->php == NULL || o->php_foreign || o->php->mm_heap == 0)) {
+		keep_heap = *o;
+		keep_heap.exclude_heap = 0;
+		o = &keep_heap;
+		res->exclude_heap_ignored = 1;
+	}
 	rdump_vec_init(&roots, sizeof(rdump_range));
 	rdump_vec_init(&pieces, sizeof(rdump_piece));
 	if (rdump_target_read_maps(t, e) < 0) {
 		goto out;
 	}
-	if (o->php != NULL && !o->naive) {
+	if (o->php != NULL && !o->naive && !o->php_foreign) {
 		if (rdump_php_roots(t, o->php, &roots, &res->php) < 0) {
 			RDUMP_FAIL(e, "cannot allocate the list of PHP memory", ENOMEM);
+			goto out;
+		}
+		/* The C heap is left out: add back the engine metadata that lives there. */
+		if (o->exclude_heap && rdump_php_meta(t, o->php, &roots, &res->meta) < 0) {
+			RDUMP_FAIL(e, "cannot allocate the list of engine metadata", ENOMEM);
 			goto out;
 		}
 		rdump_ranges_normalize(&roots);
@@ -230,12 +244,25 @@ int rdump_dump_fd(rdump_target *t, const rdump_dump_opts *o, int fd,
 	if (rdump_plan_build(t, &roots, o, &pieces, &regions, &total, e) < 0) {
 		goto out;
 	}
+	if (o->planned != NULL && o->planned(o->planned_ctx, t, &pieces, total, e) < 0) {
+		goto out;
+	}
+	/* zlib must never read region memory itself: a compressed dump copies it through the kernel first. */
+	if (o->compress && copy == RDUMP_COPY_KERNEL) {
+		copy = RDUMP_COPY_READ;
+	}
 	w = rdump_mem_alloc(sizeof(*w));
-	if (w == NULL || (o->copy == RDUMP_COPY_READ && (buf = rdump_mem_alloc(RDUMP_COPY_BUF)) == NULL)) {
+	if (w == NULL || (copy == RDUMP_COPY_READ && (buf = rdump_mem_alloc(RDUMP_COPY_BUF)) == NULL)) {
 		RDUMP_FAIL(e, "cannot allocate the writer", ENOMEM);
 		goto out;
 	}
-	rdump_writer_init(w, fd);
+	if (!o->compress) {
+		rdump_writer_init(w, fd);
+	} else if (rdump_writer_init_gzip(w, fd, o->compress_level) < 0) {
+		RDUMP_FAIL(e, w->err == EINVAL ? "the compression level must be from 1 to 9"
+			: "cannot allocate the compressor", w->err);
+		goto out;
+	}
 	if (o->progress) {
 		bridge.o = o;
 		bridge.total = total;
@@ -244,10 +271,10 @@ int rdump_dump_fd(rdump_target *t, const rdump_dump_opts *o, int fd,
 	}
 	memset(&h, 0, sizeof(h));
 	h.php_version = o->php_version ? o->php_version : rdump_php_version_tag();
-	h.pid = (uint64_t) t->pid;
+	h.pid = o->header_pid ? o->header_pid : (uint64_t) t->pid;
 	h.eg_address = o->php ? o->php->eg : 0;
 	h.cg_address = o->php ? o->php->cg : 0;
-	h.rss_bytes = rdump_target_rss(t);
+	h.rss_bytes = o->header_rss ? o->header_rss : rdump_target_rss(t);
 	h.module_globals = o->module_globals;
 	h.module_globals_count = o->module_globals_count;
 	h.map = t->map.items;
@@ -263,7 +290,11 @@ int rdump_dump_fd(rdump_target *t, const rdump_dump_opts *o, int fd,
 		for (j = i + 1; j < pieces.count && RDUMP_VEC_AT(&pieces, rdump_piece, j).start == end; j++) {
 			end = RDUMP_VEC_AT(&pieces, rdump_piece, j).end;
 		}
-		if (o->copy != RDUMP_COPY_DIRECT && region_vanished(t, first, j - i)) {
+		/*
+		 * region_count is already out in a stream that cannot seek (gzip,
+		 * pipe): there a region that vanished is kept, its pages as zeros.
+		 */
+		if (copy != RDUMP_COPY_DIRECT && w->seekable && region_vanished(t, first, j - i)) {
 			res->regions_dropped++;
 			continue;
 		}
@@ -276,9 +307,9 @@ int rdump_dump_fd(rdump_target *t, const rdump_dump_opts *o, int fd,
 
 			if (first->zero) {
 				r = rdump_writer_zeros(w, len);
-			} else if (o->copy == RDUMP_COPY_KERNEL) {
+			} else if (copy == RDUMP_COPY_KERNEL || (copy == RDUMP_COPY_DIRECT && o->compress)) {
 				r = rdump_writer_mem(w, first->start, len);
-			} else if (o->copy == RDUMP_COPY_DIRECT) {
+			} else if (copy == RDUMP_COPY_DIRECT) {
 				r = rdump_writer_bytes(w, (const void *) (uintptr_t) first->start, len);
 			} else {
 				r = copy_read(t, w, first->start, len, buf, &read_zero_pages);
@@ -291,7 +322,8 @@ int rdump_dump_fd(rdump_target *t, const rdump_dump_opts *o, int fd,
 	if (rdump_writer_finish(w) < 0) {
 		goto write_error;
 	}
-	res->file_bytes = w->pos;
+	res->file_bytes = w->sink.out_bytes;
+	res->rdump_bytes = w->pos;
 	res->region_bytes = w->data_bytes;
 	res->hole_bytes = w->hole_bytes;
 	res->zero_pages = w->zero_pages + read_zero_pages;
@@ -307,6 +339,7 @@ write_error:
 	}
 out:
 	if (w != NULL) {
+		rdump_writer_release(w);
 		rdump_mem_free(w, sizeof(*w));
 	}
 	rdump_mem_free(buf, RDUMP_COPY_BUF);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include "target.h"
 #include "php_roots.h"
+#include "php_meta.h"
 #include "../format/writer.h"
 #include "../format/output.h"
 
@@ -32,10 +33,25 @@ typedef struct rdump_dump_opts {
 	uint32_t module_globals_count;
 	void (*progress)(void *ctx, uint64_t done, uint64_t total);
 	void *progress_ctx;
+	uint64_t header_pid;    /* nonzero: the pid for the header (a forked writer records its parent) */
+	int64_t header_rss;     /* nonzero: the RSS for the header, measured before a fork */
+	/*
+	 * The target runs another PHP than the headers compiled against: php's
+	 * addresses go into the header, but its structures are not walked.
+	 */
+	int php_foreign;
+	/*
+	 * Called once the plan is final, before the first byte is written; a
+	 * failure ends the dump. rdump-cli copies the planned memory of the
+	 * stopped target here and lets it run on.
+	 */
+	int (*planned)(void *ctx, rdump_target *t, const rdump_vec *pieces, uint64_t total, rdump_error *e);
+	void *planned_ctx;
 } rdump_dump_opts;
 
 typedef struct rdump_dump_result {
-	uint64_t file_bytes;
+	uint64_t file_bytes;   /* size of the output (compressed size when compressed) */
+	uint64_t rdump_bytes;  /* length of the RDUMP stream (file_bytes unless compressed) */
 	uint64_t region_bytes;
 	uint64_t hole_bytes;
 	uint64_t zero_pages;
@@ -43,6 +59,8 @@ typedef struct rdump_dump_result {
 	uint32_t regions_dropped;
 	uint32_t map_entries;
 	rdump_php_stats php;
+	rdump_meta_stats meta;  /* exclude-heap: the engine metadata walk */
+	int exclude_heap_ignored; /* asked for, but PHP's memory is not in ZendMM: the C heap was kept */
 } rdump_dump_result;
 
 /* A stretch of target memory to write: bytes, or zeros (never-touched pages). */

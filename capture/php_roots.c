@@ -180,6 +180,13 @@ int rdump_php_roots(rdump_target *t, const rdump_php_addrs *a, rdump_vec *roots,
 				(uint64_t) cg.map_ptr_size * sizeof(void *), st) < 0) {
 			return -1;
 		}
+#elif PHP_VERSION_ID >= 80000
+		/* 8.0 keeps the table's address minus one in map_ptr_base */
+		if (cg.map_ptr_base && cg.map_ptr_size
+			&& add(roots, (uint64_t) (uintptr_t) ZEND_MAP_PTR_REAL_BASE(cg.map_ptr_base),
+				(uint64_t) cg.map_ptr_size * sizeof(void *), st) < 0) {
+			return -1;
+		}
 #elif PHP_VERSION_ID >= 70400
 		if (cg.map_ptr_base && cg.map_ptr_size
 			&& add(roots, (uint64_t) (uintptr_t) cg.map_ptr_base,

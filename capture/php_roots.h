@@ -17,6 +17,10 @@ typedef struct rdump_php_addrs {
 	uint64_t cg;            /* zend_compiler_globals */
 	uint64_t basic_globals; /* php_basic_globals, 0 if unknown */
 	uint64_t mm_heap;       /* zend_mm_heap when ZendMM is in use, else 0 */
+	/* Exported engine symbols (exclude-heap needs what they point to), 0 if unknown: */
+	uint64_t known_strings;   /* &zend_known_strings, the pointer variable */
+	uint64_t one_char_string; /* zend_one_char_string[256] */
+	uint64_t empty_string;    /* &zend_empty_string, the pointer variable */
 } rdump_php_addrs;
 
 typedef struct rdump_php_stats {

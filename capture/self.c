@@ -12,6 +12,8 @@
 #include "zend_alloc.h"
 #include "ext/standard/basic_functions.h"
 #include "self.h"
+#include "fork.h"
+#include "trigger.h"
 
 void rdump_self_addrs(rdump_php_addrs *a)
 {
@@ -22,6 +24,10 @@ void rdump_self_addrs(rdump_php_addrs *a)
 	a->basic_globals = (uint64_t) (uintptr_t) ((char *) &BG(user_shutdown_function_names)
 		- offsetof(php_basic_globals, user_shutdown_function_names));
 	a->mm_heap = is_zend_mm() ? (uint64_t) (uintptr_t) zend_mm_get_heap() : 0;
+	/* The same exported symbols rdump-cli looks up in the ELF file of a target. */
+	a->known_strings = (uint64_t) (uintptr_t) &zend_known_strings;
+	a->one_char_string = (uint64_t) (uintptr_t) &ZSTR_CHAR(0);
+	a->empty_string = (uint64_t) (uintptr_t) &zend_empty_string;
 }
 
 int rdump_self_dump(const char *path, const rdump_self_opts *so, rdump_dump_result *res, rdump_error *e)
@@ -47,10 +53,21 @@ int rdump_self_dump(const char *path, const rdump_self_opts *so, rdump_dump_resu
 	o.php = &addrs;
 	o.module_globals = &mg;
 	o.module_globals_count = 1;
+	if (so->async) {
+		/* The writer reports nothing back: the result stays zero. */
+		memset(res, 0, sizeof(*res));
+		return rdump_fork_dump(&o, path, so->marker, e);
+	}
+	if (so->marker && rdump_marker_clear(path, e) < 0) {
+		return -1;
+	}
 	if (rdump_target_open(&t, getpid(), 1, e) < 0) {
 		return -1;
 	}
 	rc = rdump_dump_path(&t, &o, path, res, e);
 	rdump_target_close(&t);
+	if (rc == 0 && so->marker) {
+		rc = rdump_marker_write(path, e);
+	}
 	return rc;
 }

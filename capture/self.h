@@ -15,6 +15,7 @@ typedef struct rdump_self_opts {
 	int async;           /* fork a writer; the caller returns at once */
 	int compress;        /* gzip the output */
 	int compress_level;  /* 1..9 */
+	int marker;          /* an empty <path>.done once the dump is in place (OOM dumps) */
 } rdump_self_opts;
 
 /* This thread's engine addresses (EG, CG, basic_globals, the ZendMM heap). */

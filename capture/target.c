@@ -249,6 +249,13 @@ int rdump_target_read(rdump_target *t, uint64_t addr, void *buf, size_t n)
 	if (n == 0) {
 		return 0;
 	}
+	if (t->read_hook != NULL) {
+		int r = t->read_hook(t->read_hook_ctx, addr, buf, n);
+
+		if (r <= 0) {
+			return r;
+		}
+	}
 	if (!t->use_mem_fd) {
 		struct iovec local = { buf, n };
 		struct iovec remote = { (void *) (uintptr_t) addr, n };
@@ -283,6 +290,67 @@ int rdump_target_read(rdump_target *t, uint64_t addr, void *buf, size_t n)
 		n -= (size_t) got;
 	}
 	return 0;
+}
+
+static size_t append_hex(char *buf, size_t pos, size_t size, uint64_t v)
+{
+	char digits[17];
+	size_t n = 0;
+
+	do {
+		digits[n++] = "0123456789abcdef"[v & 15];
+		v >>= 4;
+	} while (v);
+	while (n > 0 && pos + 1 < size) {
+		buf[pos++] = digits[--n];
+	}
+	buf[pos] = '\0';
+	return pos;
+}
+
+/*
+ * Marks the pages of a shared mapping of another process whose backing
+ * object (shmem, tmpfs) holds data, resident or swapped, with SEEK_DATA /
+ * SEEK_HOLE on /proc/<pid>/map_files (root or CAP_SYS_ADMIN). Leaves out
+ * untouched on failure.
+ */
+static void shared_data_pages(rdump_target *t, const rdump_map_entry *m,
+	uint64_t start, size_t npages, unsigned char *out)
+{
+	char path[96];
+	size_t ps = rdump_page_size(), pos;
+	off_t base = (off_t) (m->offset + (start - m->begin)), end = base + (off_t) (npages * ps), at = base;
+	int fd;
+
+	proc_path(path, sizeof(path), t->pid, "map_files/");
+	pos = append_hex(path, strlen(path), sizeof(path), m->begin);
+	if (pos + 1 < sizeof(path)) {
+		path[pos++] = '-';
+	}
+	append_hex(path, pos, sizeof(path), m->end);
+	do {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	} while (fd < 0 && errno == EINTR);
+	if (fd < 0) {
+		return;
+	}
+	while (at < end) {
+		off_t d = lseek(fd, at, SEEK_DATA), h, k;
+
+		if (d < 0 || d >= end) {
+			break;   /* ENXIO: no data after at */
+		}
+		h = lseek(fd, d, SEEK_HOLE);
+		/* A file system without SEEK_HOLE support answers nonsense: trust nothing then. */
+		if (d < at || h <= d) {
+			break;
+		}
+		for (k = d - (d - base) % (off_t) ps; k < h && k < end; k += (off_t) ps) {
+			out[(k - base) / (off_t) ps] = 1;
+		}
+		at = h;
+	}
+	close(fd);
 }
 
 int rdump_target_residency(rdump_target *t, const rdump_map_entry *m,
@@ -330,8 +398,13 @@ int rdump_target_residency(rdump_target *t, const rdump_map_entry *m,
 			memset(out, 1, npages);
 		}
 	} else if (!m->p) {
-		/* Another process's shared pages: their page-cache state is not visible from here. */
-		memset(out, 1, npages);
+		/*
+		 * Another process's shared memory: reading a hole of it would
+		 * allocate the page in the target (a whole opcache segment per
+		 * dump), so ask the shared object which pages hold data. Without
+		 * access to map_files, keep what the target itself has mapped.
+		 */
+		shared_data_pages(t, m, start, npages, out);
 	}
 	return 0;
 }

@@ -25,6 +25,13 @@ typedef struct rdump_target {
 	rdump_vec map;       /* rdump_map_entry, in address order */
 	uint64_t *pm_buf;    /* pagemap scratch */
 	unsigned char *mc_buf; /* mincore scratch */
+	/*
+	 * Asked first by rdump_target_read when set: 0 served, -1 unreadable,
+	 * 1 not covered (read the process). rdump-cli answers from its copy of
+	 * a target that runs on.
+	 */
+	int (*read_hook)(void *ctx, uint64_t addr, void *buf, size_t n);
+	void *read_hook_ctx;
 } rdump_target;
 
 #define RDUMP_PM_BATCH 8192  /* pages per pagemap read */

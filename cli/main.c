@@ -15,12 +15,17 @@ static void usage(FILE *f)
 		"commands:\n"
 		"  inspect FILE [--json]      header, memory map, regions and sizes of a dump\n"
 		"  summary FILE [--json]      PHP call stack, objects by class, globals, from the dump alone\n"
+		"  unpack IN.gz [-o OUT]      inflate a compressed dump into a sparse .rdump (inspect and\n"
+		"                             summary read .gz dumps directly)\n"
+		"  dump -p PID -o FILE [...]  dump a running PHP process from outside (also without the word\n"
+		"                             'dump'; -o FILE -- CMD ARGS starts CMD; rdump-cli dump --help)\n"
 		"\n"
 		"options:\n"
 		"  -h, --help                 this text\n"
 		"  -V, --version              versions of rdump-cli, the RDUMP format and the PHP it reads\n"
 		"\n"
-		"exit status: 0 success, 1 failure (bad dump, incomplete summary), 2 bad command line\n");
+		"exit status: 0 success, 1 failure (bad dump, incomplete summary), 2 bad command line;\n"
+		"dump also: 3 no such process, 4 not a PHP process, 5 permission denied, 6 the process exited\n");
 }
 
 int main(int argc, char **argv)
@@ -43,6 +48,15 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "summary") == 0) {
 		return rdump_cli_summary(argc - 1, argv + 1);
+	}
+	if (strcmp(argv[1], "unpack") == 0) {
+		return rdump_cli_unpack(argc - 1, argv + 1);
+	}
+	if (strcmp(argv[1], "dump") == 0) {
+		return rdump_cli_dump(argc - 1, argv + 1);
+	}
+	if (argv[1][0] == '-') {
+		return rdump_cli_dump(argc, argv);
 	}
 	fprintf(stderr, "rdump-cli: unknown command '%s'\n", argv[1]);
 	usage(stderr);

@@ -1,6 +1,7 @@
 /*
  * rdump-cli summary: reads the Zend engine out of a dump alone (call stack,
- * live objects by class, globals, sizes of the class and function tables),
+ * live objects by class, globals, sizes of the class and function tables
+ * with every class, function and method name read),
  * using the struct layouts of the PHP headers rdump-cli is compiled against.
  * The PHP headers are used for types, offsetof and pure macros only: the tool
  * does not link against PHP. No target pointer is ever dereferenced; every
@@ -37,6 +38,24 @@
 
 #define SUM_PTR(p)          ((uint64_t) (uintptr_t) (p))
 
+/*
+ * Hash tables across PHP versions: from 8.2 the slots of a packed array are
+ * bare zvals (Buckets before, as in any hash); an unused table is flagged
+ * UNINITIALIZED from 7.4 and not INITIALIZED before; HT_FLAGS() is 7.3+.
+ */
+#if PHP_VERSION_ID >= 80200
+# define SUM_HT_ZVAL_SLOTS(ht) (HT_IS_PACKED(ht) != 0)
+#else
+# define SUM_HT_ZVAL_SLOTS(ht) 0
+#endif
+#if PHP_VERSION_ID >= 70400
+# define SUM_HT_UNUSED(ht)     ((HT_FLAGS(ht) & HASH_FLAG_UNINITIALIZED) != 0)
+#elif PHP_VERSION_ID >= 70300
+# define SUM_HT_UNUSED(ht)     ((HT_FLAGS(ht) & HASH_FLAG_INITIALIZED) == 0)
+#else
+# define SUM_HT_UNUSED(ht)     (((ht)->u.flags & HASH_FLAG_INITIALIZED) == 0)
+#endif
+
 typedef enum sum_kind {
 	SUM_EXECUTOR_GLOBALS = 0,
 	SUM_COMPILER_GLOBALS,
@@ -51,6 +70,7 @@ typedef enum sum_kind {
 	SUM_BUCKET,
 	SUM_ZVAL,
 	SUM_REFERENCE,
+	SUM_OBJECT_HANDLERS,
 	SUM_KIND_COUNT
 } sum_kind;
 
@@ -68,6 +88,7 @@ static const char *const sum_kind_names[SUM_KIND_COUNT] = {
 	"bucket",
 	"zval",
 	"reference",
+	"object_handlers",
 };
 
 /* A zend_string copied out of the dump: the first `got` of its `len` bytes. */
@@ -81,6 +102,7 @@ typedef struct sum_text {
 typedef struct sum_class {
 	uint64_t ce;
 	uint64_t count;
+	uint64_t handlers; /* the handlers table last checked for objects of this class */
 	char *name;      /* NULL: the class name could not be read */
 	size_t name_len;
 	bool truncated;
@@ -457,9 +479,9 @@ static bool sum_hash_elem(summary_ctx *c, const void *elem, uint64_t index, void
 /* Visits every used slot of a zend_array already copied into ht. */
 static void sum_walk_hash(summary_ctx *c, const zend_array *ht, const char *what, sum_hash_cb cb, void *arg)
 {
-	sum_hash_walk w = { cb, arg, HT_IS_PACKED(ht) != 0 };
+	sum_hash_walk w = { cb, arg, SUM_HT_ZVAL_SLOTS(ht) };
 
-	if (ht->nNumUsed == 0 || (HT_FLAGS(ht) & HASH_FLAG_UNINITIALIZED)) {
+	if (ht->nNumUsed == 0 || SUM_HT_UNUSED(ht)) {
 		return;
 	}
 	if (ht->nTableSize > HT_MAX_SIZE || ht->nNumUsed > ht->nTableSize) {
@@ -787,7 +809,7 @@ static bool sum_object_elem(summary_ctx *c, const void *elem, uint64_t index, vo
 		return true;
 	}
 	w->live++;
-	if (!sum_read(c, SUM_PTR(obj), &hdr, offsetof(zend_object, handlers), SUM_OBJECT)) {
+	if (!sum_read(c, SUM_PTR(obj), &hdr, offsetof(zend_object, properties), SUM_OBJECT)) {
 		w->unreadable++;
 		return true;
 	}
@@ -797,6 +819,13 @@ static bool sum_object_elem(summary_ctx *c, const void *elem, uint64_t index, vo
 	k = sum_class_for(c, w->classes, SUM_PTR(hdr.ce));
 	if (k) {
 		k->count++;
+		/* an analyser reads the handlers table too (internal classes keep it in .data/.bss) */
+		if (k->handlers != SUM_PTR(hdr.handlers)) {
+			int offset;
+
+			k->handlers = SUM_PTR(hdr.handlers);
+			sum_read(c, k->handlers, &offset, sizeof(offset), SUM_OBJECT_HANDLERS);
+		}
 	} else {
 		w->classes->other++;
 	}
@@ -1135,24 +1164,51 @@ static void sum_globals(summary_ctx *c, const zend_executor_globals *eg)
 
 /* ---- class and function tables ----------------------------------------- */
 
+/*
+ * Besides counting, every class, function and method name is read: names are
+ * what an exclude-heap dump must still resolve without the C heap, and an
+ * unreadable one is counted like any other pointer.
+ */
 typedef struct sum_table_walk {
 	sum_kind kind;
 	uint64_t user;
 	uint64_t internal;
+	uint64_t *ces;     /* class entries (aliases left out), whose methods are read afterwards */
+	size_t nces;
+	size_t cap;
+	sum_text *text;
 } sum_table_walk;
+
+/* Reads the zend_string * at addr + off, then the string. */
+static bool sum_read_name(summary_ctx *c, uint64_t addr, size_t off, sum_kind kind, sum_text *t)
+{
+	uint64_t name;
+
+	if (!sum_read_ptr(c, addr + off, &name, kind)) {
+		return false;
+	}
+	return sum_read_zstr(c, name, t, SUM_TEXT_MAX);
+}
 
 static void sum_table_entry(summary_ctx *c, const zval *val, uint64_t key, zend_ulong h, void *arg)
 {
 	sum_table_walk *w = arg;
+	uint64_t entry = SUM_PTR(Z_PTR_P(val));
 	zend_uchar type;
 
 	(void) key;
 	(void) h;
-	/* class aliases are IS_ALIAS_PTR; both kinds start with their `type` byte */
+	/* class aliases are IS_ALIAS_PTR (7.4+); both kinds start with their `type` byte */
+#if PHP_VERSION_ID >= 70400
 	if (Z_TYPE_P(val) != IS_PTR && Z_TYPE_P(val) != IS_ALIAS_PTR) {
 		return;
 	}
-	if (!sum_read(c, SUM_PTR(Z_PTR_P(val)), &type, sizeof(type), w->kind)) {
+#else
+	if (Z_TYPE_P(val) != IS_PTR) {
+		return;
+	}
+#endif
+	if (!sum_read(c, entry, &type, sizeof(type), w->kind)) {
 		return;
 	}
 	if (w->kind == SUM_CLASS_ENTRY ? type == ZEND_INTERNAL_CLASS : type == ZEND_INTERNAL_FUNCTION) {
@@ -1160,15 +1216,33 @@ static void sum_table_entry(summary_ctx *c, const zval *val, uint64_t key, zend_
 	} else {
 		w->user++;
 	}
+	if (w->kind != SUM_CLASS_ENTRY) {
+		sum_read_name(c, entry, offsetof(zend_function, common.function_name), SUM_FUNCTION, w->text);
+		return;
+	}
+	sum_read_name(c, entry, offsetof(zend_class_entry, name), SUM_CLASS_ENTRY, w->text);
+	if (Z_TYPE_P(val) != IS_PTR) {
+		return;
+	}
+	if (w->nces == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 256;
+		uint64_t *v = realloc(w->ces, cap * sizeof(*v));
+
+		if (!v) {
+			c->oom = true;
+			return;
+		}
+		w->ces = v;
+		w->cap = cap;
+	}
+	w->ces[w->nces++] = entry;
 }
 
 /* Returns nNumOfElements, or -1 when the table cannot be read. */
-static int64_t sum_table(summary_ctx *c, uint64_t addr, sum_kind kind, const char *what, sum_table_walk *w)
+static int64_t sum_table(summary_ctx *c, uint64_t addr, const char *what, sum_table_walk *w)
 {
 	zend_array ht;
 
-	memset(w, 0, sizeof(*w));
-	w->kind = kind;
 	if (!sum_read(c, addr, &ht, sizeof(ht), SUM_HASH_TABLE)) {
 		return -1;
 	}
@@ -1176,23 +1250,54 @@ static int64_t sum_table(summary_ctx *c, uint64_t addr, sum_kind kind, const cha
 	return ht.nNumOfElements;
 }
 
+/* The methods of every class (CG(class_table) walked into cw first). */
+static void sum_methods(summary_ctx *c, const sum_table_walk *cw, sum_table_walk *mw)
+{
+	size_t i;
+
+	for (i = 0; i < cw->nces && !c->oom; i++) {
+		zend_array ht;
+
+		if (sum_read(c, cw->ces[i] + offsetof(zend_class_entry, function_table), &ht, sizeof(ht),
+				SUM_CLASS_ENTRY)) {
+			sum_walk_hash(c, &ht, "a class's function_table", sum_table_entry, mw);
+		}
+	}
+}
+
 static void sum_tables(summary_ctx *c, const zend_compiler_globals *cg, bool cg_ok)
 {
-	sum_table_walk cw, fw;
+	sum_table_walk cw, fw, mw;
 	int64_t classes = -1, functions = -1;
 	FILE *f = c->out;
+	sum_text *text = malloc(sizeof(*text));
 
 	memset(&cw, 0, sizeof(cw));
 	memset(&fw, 0, sizeof(fw));
+	memset(&mw, 0, sizeof(mw));
+	cw.kind = SUM_CLASS_ENTRY;
+	fw.kind = mw.kind = SUM_FUNCTION;
+	cw.text = fw.text = mw.text = text;
+	if (!text) {
+		c->oom = true;
+		return;
+	}
 	if (cg_ok) {
-		classes = sum_table(c, SUM_PTR(cg->class_table), SUM_CLASS_ENTRY, "CG(class_table)", &cw);
-		functions = sum_table(c, SUM_PTR(cg->function_table), SUM_FUNCTION, "CG(function_table)", &fw);
+		classes = sum_table(c, SUM_PTR(cg->class_table), "CG(class_table)", &cw);
+		functions = sum_table(c, SUM_PTR(cg->function_table), "CG(function_table)", &fw);
+		sum_methods(c, &cw, &mw);
+	}
+	free(cw.ces);
+	free(text);
+	if (c->oom) {
+		return;
 	}
 	if (c->json) {
 		if (classes >= 0) {
 			fprintf(f, "  \"classes\": %" PRId64 ",\n  \"classes_user\": %" PRIu64 ",\n", classes, cw.user);
+			fprintf(f, "  \"methods\": %" PRIu64 ",\n", mw.user + mw.internal);
 		} else {
-			fputs("  \"classes\": null,\n  \"classes_user\": null,\n", f);
+			fputs("  \"classes\": null,\n  \"classes_user\": null,\n  \"methods\": null,\n", f);
 		}
 		if (functions >= 0) {
 			fprintf(f, "  \"functions\": %" PRId64 ",\n  \"functions_user\": %" PRIu64 ",\n", functions, fw.user);
@@ -1203,7 +1308,8 @@ static void sum_tables(summary_ctx *c, const zend_compiler_globals *cg, bool cg_
 	}
 	fputs("tables: ", f);
 	if (classes >= 0) {
-		fprintf(f, "%" PRId64 " classes (%" PRIu64 " user)", classes, cw.user);
+		fprintf(f, "%" PRId64 " classes (%" PRIu64 " user, %" PRIu64 " methods)", classes, cw.user,
+			mw.user + mw.internal);
 	} else {
 		fputs("? classes", f);
 	}

@@ -5,6 +5,9 @@
  * Dumps come from crashed or hostile processes and from truncated copies, so
  * every size in the file is distrusted until checked against the file size.
  */
+#ifndef _GNU_SOURCE
+# define _GNU_SOURCE   /* O_TMPFILE, mkostemp */
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -16,6 +19,7 @@
 #include <unistd.h>
 
 #include "reader.h"
+#include "gunzip.h"
 
 #define RDUMP_READER_BUF        (64 * 1024)
 #define RDUMP_READER_ARENA      (64 * 1024)
@@ -372,13 +376,10 @@ static rdump_read_error parse_header(rdump_parse *p)
 	if ((err = parse_take(p, magic, have)) != RDUMP_ROK) {
 		return err;
 	}
-	/*
-	 * The gzip hook: a later change inflates here into a temporary file and
-	 * parses that instead, so callers need not know the dump was compressed.
-	 */
+	/* rdump_reader_open has inflated a compressed dump already: gzip again here is gzip twice. */
 	if (have >= 2 && magic[0] == RDUMP_GZIP_MAGIC0 && magic[1] == RDUMP_GZIP_MAGIC1) {
 		return reader_fail(r, p->path, RDUMP_RE_GZIP,
-			"is a compressed dump (gzip magic 1f 8b at file offset 0); run `rdump-cli unpack` first");
+			"the inflated dump starts with gzip magic 1f 8b again: it was compressed twice");
 	}
 	if (memcmp(magic, RDUMP_MAGIC, have) != 0) {
 		return reader_fail(r, p->path, RDUMP_RE_MAGIC,
@@ -633,6 +634,97 @@ static void reader_release(rdump_reader *r)
 	r->php_version.len = 0;
 }
 
+/* An unlinked file in $TMPDIR (or /tmp): it disappears with its descriptor, even on a crash. */
+static int reader_temp_fd(const char *dir, int *err)
+{
+	char tmpl[4096];
+	int fd;
+
+	fd = open(dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		return fd;
+	}
+	/* Kernels or file systems without O_TMPFILE: a named file, unlinked at once. */
+	if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
+		*err = errno;
+		return -1;
+	}
+	if ((size_t)snprintf(tmpl, sizeof(tmpl), "%s/.rdump-inflate-XXXXXX", dir) >= sizeof(tmpl)) {
+		*err = ENAMETOOLONG;
+		return -1;
+	}
+	fd = mkostemp(tmpl, O_CLOEXEC);
+	if (fd < 0) {
+		*err = errno;
+		return -1;
+	}
+	if (unlink(tmpl) != 0) {
+		*err = errno;
+		(void)close(fd);
+		(void)unlink(tmpl);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * A compressed dump (gzip magic at offset 0) is inflated into an unlinked
+ * temporary file, which then stands in for the dump: the parser and every
+ * read after it work on it as on an uncompressed file.
+ */
+static rdump_read_error reader_inflate(rdump_reader *r, const char *path, const struct stat *st)
+{
+	const char *dir = getenv("TMPDIR");
+	unsigned char magic[2];
+	rdump_gunzip_result res;
+	rdump_gunzip_status gs;
+	size_t got;
+	int fd, err = 0;
+
+	if (reader_pread_full(r->fd, magic, sizeof(magic), 0, &got) != 0) {
+		return reader_fail(r, path, RDUMP_RE_IO, "cannot read: %s", strerror(errno));
+	}
+	if (!rdump_gunzip_magic(magic, got)) {
+		return RDUMP_ROK;
+	}
+	if (dir == NULL || dir[0] == '\0') {
+		dir = "/tmp";
+	}
+	fd = reader_temp_fd(dir, &err);
+	if (fd < 0) {
+		return reader_fail(r, path, RDUMP_RE_IO,
+			"is compressed, and no temporary file to inflate it into can be created in %s: %s (set TMPDIR)",
+			dir, strerror(err));
+	}
+	if (lseek(r->fd, 0, SEEK_SET) != 0) {
+		err = errno;
+		(void)close(fd);
+		return reader_fail(r, path, RDUMP_RE_IO, "cannot seek: %s", strerror(err));
+	}
+	gs = rdump_gunzip_fd(r->fd, fd, &res);
+	if (gs != RDUMP_GUNZIP_OK) {
+		(void)close(fd);
+		switch (gs) {
+			case RDUMP_GUNZIP_NOMEM:
+				return reader_fail(r, path, RDUMP_RE_NOMEM, "compressed dump: %s", res.message);
+			case RDUMP_GUNZIP_READ:
+				return reader_fail(r, path, RDUMP_RE_IO, "compressed dump: %s", res.message);
+			case RDUMP_GUNZIP_WRITE:
+				return reader_fail(r, path, RDUMP_RE_IO,
+					"compressed dump: inflating into a temporary file in %s failed: %s (set TMPDIR to a directory with room for the uncompressed dump)",
+					dir, res.message);
+			default:
+				return reader_fail(r, path, RDUMP_RE_GZIP, "compressed dump does not inflate: %s", res.message);
+		}
+	}
+	/* Read-only descriptor: a failing close loses nothing. */
+	(void)close(r->fd);
+	r->fd = fd;
+	r->gzip_bytes = (uint64_t)st->st_size;
+	r->file_size = res.out_bytes;
+	return RDUMP_ROK;
+}
+
 rdump_read_error rdump_reader_open(rdump_reader *r, const char *path)
 {
 	const char *dependency_root = r->dependency_root;
@@ -657,7 +749,8 @@ rdump_read_error rdump_reader_open(rdump_reader *r, const char *path)
 	}
 	r->priv = pv;
 
-	r->fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO given as the dump is refused below instead of waiting for a writer. */
+	r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (r->fd < 0) {
 		err = reader_fail(r, path, RDUMP_RE_IO, "cannot open: %s", strerror(errno));
 		goto fail;
@@ -672,6 +765,9 @@ rdump_read_error rdump_reader_open(rdump_reader *r, const char *path)
 	}
 	r->file_size = (uint64_t)st.st_size;
 	r->disk_bytes = (uint64_t)st.st_blocks * 512;
+	if ((err = reader_inflate(r, path, &st)) != RDUMP_ROK) {
+		goto fail;
+	}
 
 	memset(&p, 0, sizeof(p));
 	p.r = r;
@@ -702,6 +798,7 @@ fail:
 	reader_release(r);
 	r->file_size = 0;
 	r->disk_bytes = 0;
+	r->gzip_bytes = 0;
 	r->touching_regions = 0;
 	r->error = err;
 	return err;
@@ -783,6 +880,35 @@ static int reader_map_has_file(const rdump_map_entry *m)
 	return 1;
 }
 
+/*
+ * The dump names the file: only a regular file is opened, never a FIFO (open
+ * would block forever), a device (opening some has side effects) or a directory.
+ */
+static int reader_open_regular(const char *path)
+{
+	struct stat st;
+	int fd;
+
+	if (stat(path, &st) != 0) {
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		return -1;
+	}
+	/* O_NONBLOCK: if it was swapped for a FIFO since the stat, open must not wait. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0) {
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		(void)close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
+}
+
 /* The descriptor of a dependency file, opened once and kept; -1 if unusable. */
 static int reader_dependency_fd(rdump_reader *r, const rdump_map_entry *m, const char **path_out)
 {
@@ -826,7 +952,7 @@ static int reader_dependency_fd(rdump_reader *r, const rdump_map_entry *m, const
 		free(slot->path);
 	}
 	slot->path = path;
-	slot->fd = open(path, O_RDONLY | O_CLOEXEC);
+	slot->fd = reader_open_regular(path);
 	slot->err = slot->fd < 0 ? errno : 0;
 	*path_out = path;
 	errno = slot->err;

@@ -3,6 +3,8 @@
  * memory map and region index without loading region bytes, and answers
  * reads of target memory from the dump (with an optional fall-back to the
  * on-disk files of read-only file-backed mappings, as reli does).
+ * A compressed dump (gzip) is inflated into an unlinked temporary file in
+ * $TMPDIR first and read from there, so callers need not know.
  * Used by rdump-cli (inspect, summary) and by the tests.
  */
 #ifndef RDUMP_READER_H
@@ -28,7 +30,7 @@ typedef enum rdump_read_error {
 	RDUMP_RE_UNSORTED,     /* a region starts below the previous one */
 	RDUMP_RE_OVERLAP,      /* a region starts inside the previous one */
 	RDUMP_RE_TRAILING,     /* bytes after the last region */
-	RDUMP_RE_GZIP          /* a gzip-compressed dump (not read transparently yet) */
+	RDUMP_RE_GZIP          /* a compressed dump that does not inflate (corrupt, truncated, trailing bytes) */
 } rdump_read_error;
 
 typedef struct rdump_region_info {
@@ -39,8 +41,9 @@ typedef struct rdump_region_info {
 
 typedef struct rdump_reader {
 	int fd;
-	uint64_t file_size;
-	uint64_t disk_bytes;   /* st_blocks * 512 */
+	uint64_t file_size;    /* of the RDUMP bytes: inflated, for a compressed dump */
+	uint64_t disk_bytes;   /* st_blocks * 512 of the file at path */
+	uint64_t gzip_bytes;   /* size of the file at path when it is compressed (gzip), else 0 */
 	uint32_t format_version;
 	rdump_str php_version;
 	uint64_t pid;

@@ -1,6 +1,7 @@
 /*
  * RDUMP writer; see writer.h. Runs on the dump path, possibly in a forked
- * child: raw syscalls only, no allocation, no stdio.
+ * child: raw syscalls only, no malloc, no stdio. It lays out the format and
+ * finds zero blocks; the sink (sink.c) decides how bytes reach the output.
  */
 #ifndef _GNU_SOURCE
 # define _GNU_SOURCE
@@ -10,10 +11,7 @@
 #include <unistd.h>
 #include "writer.h"
 
-#define RDUMP_PAGE 4096
 #define RDUMP_BLOCK 4096
-
-static const unsigned char zero_page[RDUMP_PAGE];
 
 static int fail(rdump_writer *w, int err)
 {
@@ -23,11 +21,11 @@ static int fail(rdump_writer *w, int err)
 	return -1;
 }
 
-void rdump_writer_init(rdump_writer *w, int fd)
+static void init_common(rdump_writer *w)
 {
-	w->fd = fd;
+	w->fd = w->sink.fd;
 	w->err = 0;
-	w->pos = w->fd_pos = 0;
+	w->pos = 0;
 	w->count_offset = 0;
 	w->regions_declared = w->regions_written = 0;
 	w->region_left = 0;
@@ -35,45 +33,43 @@ void rdump_writer_init(rdump_writer *w, int fd)
 	w->buf_len = 0;
 	w->progress = NULL;
 	w->progress_ctx = NULL;
-	w->seekable = lseek(fd, 0, SEEK_CUR) >= 0;
-	w->sparse_buffers = w->seekable;
+	w->seekable = w->sink.ops->patch != NULL;
+	w->sparse_buffers = w->sink.holes;
 }
 
-/* Moves the fd's offset over pending holes so the next write lands at pos. */
-static int sync_offset(rdump_writer *w)
+void rdump_writer_init(rdump_writer *w, int fd)
 {
-	if (w->fd_pos == w->pos) {
-		return 0;
-	}
-	if (lseek(w->fd, (off_t) w->pos, SEEK_SET) < 0) {
-		return fail(w, errno);
-	}
-	w->fd_pos = w->pos;
-	return 0;
+	rdump_sink_file(&w->sink, fd);
+	init_common(w);
 }
 
-static int write_all(rdump_writer *w, const void *p, size_t n)
+void rdump_writer_init_stdout(rdump_writer *w, int fd)
 {
-	const char *c = p;
+	rdump_sink_stdout(&w->sink, fd);
+	init_common(w);
+}
 
-	if (sync_offset(w) < 0) {
-		return -1;
-	}
-	while (n > 0) {
-		ssize_t k = write(w->fd, c, n);
+int rdump_writer_init_gzip(rdump_writer *w, int fd, int level)
+{
+	int rc = rdump_sink_gzip(&w->sink, fd, level);
 
-		if (k < 0 && errno == EINTR) {
-			continue;
-		}
-		if (k <= 0) {
-			return fail(w, k < 0 ? errno : ENOSPC);
-		}
-		c += k;
-		n -= (size_t) k;
-		w->pos += (uint64_t) k;
-		w->fd_pos = w->pos;
+	init_common(w);
+	return rc < 0 ? fail(w, w->sink.err) : 0;
+}
+
+void rdump_writer_release(rdump_writer *w)
+{
+	if (w->sink.ops != NULL) {
+		w->sink.ops->release(&w->sink);
 	}
-	return 0;
+}
+
+/* Takes over the sink's counters and its error after each call into it. */
+static int sunk(rdump_writer *w, int rc)
+{
+	w->zero_pages = w->sink.zero_pages;
+	w->hole_bytes = w->sink.hole_bytes;
+	return rc < 0 ? fail(w, w->sink.err) : 0;
 }
 
 static int flush(rdump_writer *w)
@@ -84,9 +80,7 @@ static int flush(rdump_writer *w)
 		return w->err ? -1 : 0;
 	}
 	w->buf_len = 0;
-	/* pos already counts buffered bytes; write them at their own offset. */
-	w->pos -= n;
-	return write_all(w, w->buf, n);
+	return sunk(w, w->sink.ops->write(&w->sink, w->buf, n));
 }
 
 static int put(rdump_writer *w, const void *p, size_t n)
@@ -99,7 +93,8 @@ static int put(rdump_writer *w, const void *p, size_t n)
 			return -1;
 		}
 		if (n > sizeof(w->buf)) {
-			return write_all(w, p, n);
+			w->pos += n;
+			return sunk(w, w->sink.ops->write(&w->sink, p, n));
 		}
 	}
 	memcpy(w->buf + w->buf_len, p, n);
@@ -192,64 +187,20 @@ static int take(rdump_writer *w, uint64_t len)
 
 int rdump_writer_zeros(rdump_writer *w, uint64_t len)
 {
-	if (take(w, len) < 0) {
-		return -1;
-	}
-	if (!w->seekable) {
-		while (len > 0) {
-			size_t n = len > sizeof(zero_page) ? sizeof(zero_page) : (size_t) len;
-
-			if (put(w, zero_page, n) < 0) {
-				return -1;
-			}
-			len -= n;
-		}
-		return 0;
-	}
-	if (flush(w) < 0) {
+	if (take(w, len) < 0 || flush(w) < 0) {
 		return -1;
 	}
 	w->pos += len;
-	w->hole_bytes += len;
-	return 0;
+	return sunk(w, w->sink.ops->zeros(&w->sink, len));
 }
 
 int rdump_writer_mem(rdump_writer *w, uint64_t addr, uint64_t len)
 {
-	if (take(w, len) < 0 || flush(w) < 0 || sync_offset(w) < 0) {
+	if (take(w, len) < 0 || flush(w) < 0) {
 		return -1;
 	}
-	while (len > 0) {
-		ssize_t k = write(w->fd, (const void *) (uintptr_t) addr, len);
-
-		if (k > 0) {
-			addr += (uint64_t) k;
-			len -= (uint64_t) k;
-			w->pos += (uint64_t) k;
-			w->fd_pos = w->pos;
-			continue;
-		}
-		if (k < 0 && errno == EINTR) {
-			continue;
-		}
-		if (k < 0 && errno == EFAULT) {
-			/* The page at addr is gone: zeros for it, then carry on at the next page. */
-			uint64_t n = RDUMP_PAGE - (addr & (RDUMP_PAGE - 1));
-
-			if (n > len) {
-				n = len;
-			}
-			if (write_all(w, zero_page, (size_t) n) < 0) {
-				return -1;
-			}
-			w->zero_pages++;
-			addr += n;
-			len -= n;
-			continue;
-		}
-		return fail(w, k < 0 ? errno : ENOSPC);
-	}
-	return 0;
+	w->pos += len;
+	return sunk(w, w->sink.ops->write_mem(&w->sink, addr, len));
 }
 
 static int block_is_zero(const unsigned char *p, size_t n)
@@ -290,7 +241,8 @@ int rdump_writer_bytes(rdump_writer *w, const void *buf, uint64_t len)
 		if (flush(w) < 0) {
 			return -1;
 		}
-		return write_all(w, p, (size_t) len);
+		w->pos += len;
+		return sunk(w, w->sink.ops->write(&w->sink, p, (size_t) len));
 	}
 	if (flush(w) < 0) {
 		return -1;
@@ -313,18 +265,25 @@ int rdump_writer_bytes(rdump_writer *w, const void *buf, uint64_t len)
 			run += n;
 		}
 		if (run > 0) {
-			if (write_all(w, p, (size_t) run) < 0) {
+			w->pos += run;
+			if (sunk(w, w->sink.ops->write(&w->sink, p, (size_t) run)) < 0) {
 				return -1;
 			}
 			p += run;
 			len -= run;
 		}
-		while (len >= RDUMP_BLOCK && (w->pos & (RDUMP_BLOCK - 1)) == 0
-			&& block_is_zero(p, RDUMP_BLOCK)) {
-			w->pos += RDUMP_BLOCK;
-			w->hole_bytes += RDUMP_BLOCK;
-			p += RDUMP_BLOCK;
-			len -= RDUMP_BLOCK;
+		run = 0;
+		while (len - run >= RDUMP_BLOCK && ((w->pos + run) & (RDUMP_BLOCK - 1)) == 0
+			&& block_is_zero(p + run, RDUMP_BLOCK)) {
+			run += RDUMP_BLOCK;
+		}
+		if (run > 0) {
+			w->pos += run;
+			if (sunk(w, w->sink.ops->zeros(&w->sink, run)) < 0) {
+				return -1;
+			}
+			p += run;
+			len -= run;
 		}
 	}
 	return 0;
@@ -341,22 +300,16 @@ int rdump_writer_finish(rdump_writer *w)
 	if (flush(w) < 0) {
 		return -1;
 	}
-	if (w->fd_pos != w->pos) {
-		/* Trailing holes: the file must still be as long as the dump. */
-		if (ftruncate(w->fd, (off_t) w->pos) < 0) {
-			return fail(w, errno);
-		}
-		w->fd_pos = w->pos;
-	}
 	if (w->regions_written != w->regions_declared) {
 		uint32_t n = w->regions_written;
 
-		if (!w->seekable) {
+		/* A gzip stream or a pipe cannot go back: the caller must write every declared region. */
+		if (w->sink.ops->patch == NULL) {
 			return fail(w, ESPIPE);
 		}
-		if (pwrite(w->fd, &n, sizeof(n), (off_t) w->count_offset) != (ssize_t) sizeof(n)) {
-			return fail(w, errno ? errno : EIO);
+		if (sunk(w, w->sink.ops->patch(&w->sink, w->count_offset, &n, sizeof(n))) < 0) {
+			return -1;
 		}
 	}
-	return 0;
+	return sunk(w, w->sink.ops->finish(&w->sink));
 }

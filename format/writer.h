@@ -5,7 +5,9 @@
  * never copied in user space, so a vanished page is an EFAULT, not a crash),
  * bytes from a buffer (a dump from outside, a forked writer), or zeros
  * (left as holes where the output can seek).
- * Nothing here allocates: the writer struct carries its own buffer.
+ * The bytes leave through a sink (sink.h): a file, a stream that cannot seek
+ * (stdout), or a gzip stream. Nothing here allocates from malloc: the writer
+ * struct carries its own buffer, the gzip sink maps its state.
  */
 #ifndef RDUMP_WRITER_H
 #define RDUMP_WRITER_H
@@ -13,6 +15,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include "rdump_format.h"
+#include "sink.h"
 
 typedef struct rdump_header {
 	const char *php_version;       /* "v82" */
@@ -30,12 +33,12 @@ typedef struct rdump_header {
 #define RDUMP_WRITER_BUF 65536
 
 typedef struct rdump_writer {
+	rdump_sink sink;       /* where the bytes go */
 	int fd;
-	int seekable;          /* holes and the region-count patch need lseek */
+	int seekable;          /* the sink leaves holes and can patch the region count */
 	int sparse_buffers;    /* leave all-zero blocks of buffered bytes as holes */
 	int err;               /* errno of the first failure; the writer stops at it */
-	uint64_t pos;          /* logical file offset */
-	uint64_t fd_pos;       /* where the fd's offset is (pos minus pending holes) */
+	uint64_t pos;          /* offset in the RDUMP stream (uncompressed), buffered bytes included */
 	uint64_t count_offset; /* where region_count sits, for the patch */
 	uint32_t regions_declared;
 	uint32_t regions_written;
@@ -49,19 +52,37 @@ typedef struct rdump_writer {
 	unsigned char buf[RDUMP_WRITER_BUF];
 } rdump_writer;
 
-/* fd must be open for writing; seekable is probed with lseek. */
+/*
+ * fd must be open for writing. A file sink; when fd cannot seek (or appends)
+ * a stdout sink: seekable tells which.
+ */
 void rdump_writer_init(rdump_writer *w, int fd);
+/* A stream written strictly in order: zeros are written out, nothing is patched. */
+void rdump_writer_init_stdout(rdump_writer *w, int fd);
+/*
+ * A gzip stream of the RDUMP bytes at level 1..9. Nothing can be patched, so
+ * exactly the declared number of regions must follow. Returns 0, or -1 with
+ * w->err = EINVAL (bad level) or ENOMEM. Call rdump_writer_release after.
+ */
+int rdump_writer_init_gzip(rdump_writer *w, int fd, int level);
+/* Frees what the sink holds (the gzip state); never closes fd. Safe on a zeroed writer, and twice. */
+void rdump_writer_release(rdump_writer *w);
 int rdump_writer_header(rdump_writer *w, const rdump_header *h);
 int rdump_writer_region_begin(rdump_writer *w, uint64_t address, uint64_t size);
-/* Bytes at addr of the own process, handed to write(2) directly. */
+/*
+ * Bytes at addr of the own process, never dereferenced in user space: handed
+ * to write(2) directly, or for gzip copied through the kernel first.
+ */
 int rdump_writer_mem(rdump_writer *w, uint64_t addr, uint64_t len);
 /* Bytes from a buffer the caller owns (safe to read). */
 int rdump_writer_bytes(rdump_writer *w, const void *buf, uint64_t len);
 /* len bytes of zeros. */
 int rdump_writer_zeros(rdump_writer *w, uint64_t len);
 /*
- * Flushes, extends the file over trailing holes, and patches region_count
- * when fewer regions were written than declared. Returns 0 or -1 (w->err).
+ * Flushes, patches region_count when fewer regions were written than
+ * declared (ESPIPE when the sink cannot), then completes the output (file
+ * length over trailing holes, gzip trailer). Returns 0 or -1 (w->err).
+ * Bytes in the output file: w->sink.out_bytes.
  */
 int rdump_writer_finish(rdump_writer *w);
 

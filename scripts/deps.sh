@@ -1,11 +1,27 @@
 #!/usr/bin/env bash
 # Installs, from Debian's archive, whatever of the build and test dependencies
-# is missing. Usage: scripts/deps.sh [build|test]  (test = build + test tools)
+# is missing. Usage: scripts/deps.sh [build|test|bench]  (test = build + test
+# tools; bench = build + what bench/run uses)
 set -euo pipefail
 
-want=(build-essential autoconf pkg-config php8.2-dev php8.2-cli php8.2-opcache zlib1g-dev)
+# The PHP and clang of this Debian release: 12 (the host), and 11 and 13 for
+# the PHP 7.4 and 8.4 trees of scripts/test-versions.sh.
+case $(. /etc/os-release && echo "${VERSION_CODENAME:-}") in
+bullseye) php=7.4 clang_rt=() ;;  # clang 11 has its runtimes in libclang-common-11-dev, a dependency
+trixie) php=8.4 clang_rt=(libclang-rt-19-dev) ;;
+*) php=8.2 clang_rt=(libclang-rt-14-dev) ;;
+esac
+
+want=(build-essential autoconf pkg-config php$php-dev php$php-cli php$php-opcache zlib1g-dev)
 if [ "${1:-build}" = test ]; then
-	want+=(php8.2-fpm libfcgi-bin gdb valgrind clang libclang-rt-14-dev debootstrap procps psmisc file)
+	want+=(php$php-fpm libfcgi-bin gdb valgrind clang "${clang_rt[@]}" debootstrap procps psmisc file php-pear rsync git strace libphp$php-embed)
+	# scripts/test-versions.sh: unpacking php8.2's source package for the ZTS debug build
+	want+=(dpkg-dev)
+	# DOM for the exclude-heap tests (tests/30x-exclude-heap-*.phpt, tests/e2e/exclude_heap_*.sh)
+	want+=(php$php-xml)
+fi
+if [ "${1:-build}" = bench ]; then
+	want+=(php$php-xml gdb gnuplot-nox valgrind)
 fi
 
 missing=()

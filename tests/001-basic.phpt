@@ -13,8 +13,8 @@ printf("mode %o\n", fileperms($path) & 0777);
 var_dump(file_get_contents($path, false, null, 0, 8) === "RDUMP\0\0\0");
 [$rc, $out] = rdump_run('inspect', $path);
 var_dump($rc);
-var_dump(str_contains($out, 'v' . PHP_MAJOR_VERSION . PHP_MINOR_VERSION));
-var_dump(str_contains($out, (string) getmypid()));
+var_dump(strpos($out, 'v' . PHP_MAJOR_VERSION . PHP_MINOR_VERSION) !== false);
+var_dump(strpos($out, (string) getmypid()) !== false);
 var_dump(rdump_ls($dir));
 rdump_rmdir($dir);
 ?>

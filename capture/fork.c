@@ -1,0 +1,280 @@
+/*
+ * The forked writer of asynchronous dumps; see fork.h. Everything after the
+ * fork is async-signal-safe: raw syscalls, the mmap-only capture code, the
+ * writer's own buffers, no stdio, no malloc, _exit.
+ */
+#ifndef _GNU_SOURCE
+# define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <sched.h>
+#include <limits.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include "fork.h"
+#include "trigger.h"
+
+/* The writer's temporary file, for its termination handler. */
+static char writer_tmp[PATH_MAX];
+
+static void writer_terminated(int sig)
+{
+	if (writer_tmp[0]) {
+		unlink(writer_tmp);
+	}
+	_exit(128 + sig);
+}
+
+static void put(char *buf, size_t *pos, size_t size, const char *s)
+{
+	while (*s && *pos + 1 < size) {
+		buf[(*pos)++] = *s++;
+	}
+}
+
+/* One line on stderr: the writer has no caller left to tell. */
+static void writer_report(const char *path, const rdump_error *e)
+{
+	char line[PATH_MAX + 512], num[16];
+	size_t pos = 0, n = 0;
+	int v = e->err;
+	ssize_t w;
+
+	put(line, &pos, sizeof(line), "rdump: async dump to \"");
+	put(line, &pos, sizeof(line), path);
+	put(line, &pos, sizeof(line), "\" failed: ");
+	put(line, &pos, sizeof(line), e->what);
+	if (e->err) {
+		put(line, &pos, sizeof(line), " (");
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+		/* Unlike strerror, no locale and no allocation. */
+		if (strerrordesc_np(e->err) != NULL) {
+			put(line, &pos, sizeof(line), strerrordesc_np(e->err));
+		} else
+#endif
+		{
+			put(line, &pos, sizeof(line), "errno ");
+			do {
+				num[n++] = (char) ('0' + v % 10);
+				v /= 10;
+			} while (v > 0 && n < sizeof(num));
+			while (n > 0 && pos + 1 < sizeof(line)) {
+				line[pos++] = num[--n];
+			}
+		}
+		put(line, &pos, sizeof(line), ")");
+	}
+	line[pos++] = '\n';
+	do {
+		w = write(STDERR_FILENO, line, pos);
+	} while (w < 0 && errno == EINTR);
+}
+
+static void close_range_fds(unsigned int from, unsigned int to)
+{
+	struct rlimit rl;
+	unsigned int fd, max;
+
+	if (from > to) {
+		return;
+	}
+#ifdef SYS_close_range
+	if (syscall(SYS_close_range, from, to, 0) == 0) {
+		return;
+	}
+#endif
+	max = 65536;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < max) {
+		max = (unsigned int) rl.rlim_cur;
+	}
+	for (fd = from; fd <= to && fd < max; fd++) {
+		close((int) fd); /* EBADF for the many unused numbers is expected */
+	}
+}
+
+/*
+ * The writer keeps its output and stderr only: an inherited FastCGI or HTTP
+ * connection held open here would keep the client waiting for the dump.
+ */
+static void keep_only(int out_fd)
+{
+	unsigned int lo = (unsigned int) (out_fd < STDERR_FILENO ? out_fd : STDERR_FILENO);
+	unsigned int hi = (unsigned int) (out_fd < STDERR_FILENO ? STDERR_FILENO : out_fd);
+
+	if (lo > 0) {
+		close_range_fds(0, lo - 1);
+	}
+	close_range_fds(lo + 1, hi - 1);
+	close_range_fds(hi + 1, ~0U);
+}
+
+static void writer_signals(void)
+{
+	struct sigaction sa;
+	sigset_t none;
+	int sig;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	/* The caller's handlers (PHP's, FPM's) must not run in the writer. */
+	for (sig = 1; sig < NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP) {
+			continue;
+		}
+		sa.sa_handler = SIG_DFL;
+		sigaction(sig, &sa, NULL); /* EINVAL for the numbers libc reserves is expected */
+	}
+	/* A broken stderr or a file size limit must be errors to handle, not deaths. */
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigaction(SIGXFSZ, &sa, NULL);
+	/* Stopped with its pool or its terminal: leave no temporary file behind. */
+	sa.sa_handler = writer_terminated;
+	sigfillset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static void writer_main(const rdump_dump_opts *o, rdump_output *out, int marker)
+{
+	rdump_target t;
+	rdump_dump_result res;
+	rdump_error e;
+	size_t len = strlen(out->tmp_path);
+
+	memcpy(writer_tmp, out->tmp_path, len + 1);
+	keep_only(out->fd);
+	writer_signals();
+	if (rdump_target_open(&t, getpid(), 1, &e) < 0) {
+		rdump_output_abort(out);
+		writer_report(out->path, &e);
+		_exit(1);
+	}
+	if (rdump_dump_fd(&t, o, out->fd, &res, &e) < 0) {
+		rdump_target_close(&t);
+		rdump_output_abort(out);
+		writer_report(out->path, &e);
+		_exit(1);
+	}
+	rdump_target_close(&t);
+	if (rdump_output_commit(out, &e) < 0) {
+		writer_tmp[0] = '\0';
+		writer_report(out->path, &e);
+		_exit(1);
+	}
+	writer_tmp[0] = '\0';
+	if (marker && rdump_marker_write(out->path, &e) < 0) {
+		writer_report(out->path, &e);
+		_exit(1);
+	}
+	_exit(0);
+}
+
+/*
+ * The first child shares the caller's memory (CLONE_VM | CLONE_VFORK, as
+ * posix_spawn does): the caller sleeps only until it has forked the writer,
+ * and no second copy of the page tables is made and torn down on the way.
+ * The writer is forked with the raw system call, so no atfork handler runs
+ * in a process that may have inherited a lock held by another thread.
+ */
+typedef struct spawn_ctx {
+	const rdump_dump_opts *o;
+	rdump_output *out;
+	int marker;
+	int fork_errno;     /* written by the first child, read by the caller */
+} spawn_ctx;
+
+#define RDUMP_SPAWN_STACK ((size_t) 1 << 20)
+
+static int first_child(void *arg)
+{
+	spawn_ctx *c = arg;
+	long pid = syscall(SYS_clone, (unsigned long) SIGCHLD, 0UL, 0UL, 0UL, 0UL);
+
+	if (pid == 0) {
+		writer_main(c->o, c->out, c->marker);
+	}
+	if (pid < 0) {
+		c->fork_errno = errno ? errno : EAGAIN;
+	}
+	_exit(0);
+}
+
+int rdump_fork_dump(const rdump_dump_opts *o, const char *path, int marker, rdump_error *e)
+{
+	rdump_dump_opts wo = *o;
+	rdump_output out;
+	rdump_target self;
+	spawn_ctx ctx;
+	sigset_t all, old;
+	char *stack;
+	pid_t first, w;
+	int status, err;
+
+	wo.copy = RDUMP_COPY_DIRECT;
+	wo.header_pid = (uint64_t) getpid();
+	wo.header_rss = 0;
+	/* The caller's RSS: the writer's own lacks the file pages fork does not map. 0 = let it measure. */
+	if (rdump_target_open(&self, getpid(), 1, e) == 0) {
+		wo.header_rss = rdump_target_rss(&self);
+		rdump_target_close(&self);
+	}
+	if (marker && rdump_marker_clear(path, e) < 0) {
+		return -1;
+	}
+	/* The writer runs on a copy of this stack: room for the whole dump path, and a guard page. */
+	stack = rdump_mem_alloc(RDUMP_SPAWN_STACK);
+	if (stack == NULL) {
+		return RDUMP_FAIL(e, "cannot allocate the writer's stack", ENOMEM);
+	}
+	if (mprotect(stack, rdump_page_size(), PROT_NONE) < 0) {
+		err = errno;
+		rdump_mem_free(stack, RDUMP_SPAWN_STACK);
+		return RDUMP_FAIL(e, "cannot allocate the writer's stack", err);
+	}
+	if (rdump_output_open(&out, path, e) < 0) {
+		rdump_mem_free(stack, RDUMP_SPAWN_STACK);
+		return -1;
+	}
+	ctx.o = &wo;
+	ctx.out = &out;
+	ctx.marker = marker;
+	ctx.fork_errno = 0;
+	/* No handler of the caller may run in the children before they reset them. */
+	sigfillset(&all);
+	if (sigprocmask(SIG_SETMASK, &all, &old) < 0) {
+		err = errno;
+		rdump_output_abort(&out);
+		rdump_mem_free(stack, RDUMP_SPAWN_STACK);
+		return RDUMP_FAIL(e, "cannot block signals around the fork", err);
+	}
+	first = clone(first_child, stack + RDUMP_SPAWN_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &ctx);
+	err = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (first < 0) {
+		rdump_output_abort(&out);
+		rdump_mem_free(stack, RDUMP_SPAWN_STACK);
+		return RDUMP_FAIL(e, "cannot fork the writer process", err);
+	}
+	/* It has exited (CLONE_VFORK): reap it; ECHILD when SIGCHLD is ignored. */
+	do {
+		w = waitpid(first, &status, __WALL);
+	} while (w < 0 && errno == EINTR);
+	rdump_mem_free(stack, RDUMP_SPAWN_STACK);
+	if (ctx.fork_errno != 0) {
+		rdump_output_abort(&out);
+		return RDUMP_FAIL(e, "cannot fork the writer process", ctx.fork_errno);
+	}
+	/* The writer owns the temporary file now; only our descriptor goes. */
+	close(out.fd);
+	return 0;
+}

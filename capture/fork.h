@@ -1,0 +1,27 @@
+/*
+ * Fork snapshots: the process forks a writer that dumps the copy-on-write
+ * image of the moment of the fork (every thread's memory at one instant)
+ * while the caller carries on. A double fork leaves no zombie to the caller;
+ * the writer uses only async-signal-safe calls (raw syscalls, mmap'd memory)
+ * since another thread may have held a libc lock at the fork, and ends with
+ * _exit.
+ */
+#ifndef RDUMP_FORK_H
+#define RDUMP_FORK_H
+
+#include "dump.h"
+
+/*
+ * Dumps this process to path from a forked writer. What can be checked
+ * before the fork is checked here and reported through e: the path (the
+ * temporary file is created by the caller's process, so a missing directory
+ * or a symlink is a synchronous error), the stale marker, the fork itself.
+ * The writer publishes the dump atomically (temporary name, rename), then
+ * "<path>.done" when marker is set; on failure it removes its temporary file
+ * and writes one line naming the path and the reason to stderr.
+ * o->php must point to addresses valid in this process; o->copy is ignored
+ * (the writer reads its own image directly).
+ */
+int rdump_fork_dump(const rdump_dump_opts *o, const char *path, int marker, rdump_error *e);
+
+#endif

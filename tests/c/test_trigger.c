@@ -1,0 +1,417 @@
+/*
+ * Unit tests of the automatic-dump decisions (capture/trigger.c) and the
+ * forked writer (capture/fork.c): template expansion and its overflow, the
+ * size syntax in every locale, the directory budget, the per-process gate,
+ * signal names, the marker, and an asynchronous dump that appears whole,
+ * leaves no zombie, and removes its temporary file when it fails.
+ */
+#ifndef _GNU_SOURCE
+# define _GNU_SOURCE
+#endif
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include "rdump_test.h"
+#include "../../format/reader.h"
+#include "../../capture/trigger.h"
+#include "../../capture/fork.h"
+
+static char dir[] = "/tmp/rdump-test-trigger-XXXXXX";
+
+static char *path_in(const char *name)
+{
+	static char buf[4][512];
+	static int n;
+	char *p = buf[n++ % 4];
+
+	snprintf(p, 512, "%s/%s", dir, name);
+	return p;
+}
+
+static void write_file(const char *name, size_t size)
+{
+	int fd = open(path_in(name), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	if (fd < 0 || ftruncate(fd, (off_t) size) < 0 || close(fd) < 0) {
+		perror(name);
+		exit(2);
+	}
+}
+
+static void test_template(void)
+{
+	char out[64];
+	int n;
+
+	n = rdump_template_expand("/d/oom-%p-%i-%t.rdump", 123, 456, 1700000000, out, sizeof(out));
+	RDUMP_CHECK(n > 0 && strcmp(out, "/d/oom-123-456-1700000000.rdump") == 0, "expanded: %s", out);
+	RDUMP_CHECK(n == (int) strlen(out), "length %d", n);
+	n = rdump_template_expand("100%% %x %p%", 7, 8, 9, out, sizeof(out));
+	RDUMP_CHECK(n >= 0 && strcmp(out, "100% %x 7%") == 0, "literal and unknown: %s", out);
+	n = rdump_template_expand("%%p", 7, 8, 9, out, sizeof(out));
+	RDUMP_CHECK(n >= 0 && strcmp(out, "%p") == 0, "%%%%p is a literal %%p: %s", out);
+	n = rdump_template_expand("", 7, 8, 9, out, sizeof(out));
+	RDUMP_CHECK(n == 0 && out[0] == '\0', "empty template");
+	/* Exactly fits: 9 characters and the NUL in 10 bytes. */
+	n = rdump_template_expand("a-%p", 1234567, 0, 0, out, 10);
+	RDUMP_CHECK(n == 9 && strcmp(out, "a-1234567") == 0, "exact fit: %d %s", n, out);
+	n = rdump_template_expand("a-%p", 12345678, 0, 0, out, 10);
+	RDUMP_CHECK(n == -1 && out[0] == '\0', "one byte too long must fail, not truncate: %d '%s'", n, out);
+	n = rdump_template_expand("/very/long/%p/%i/%t", 99999, 99999, 1700000000, out, 20);
+	RDUMP_CHECK(n == -1, "a pid cut off must fail");
+}
+
+static void check_size(const char *s, uint64_t want)
+{
+	const char *why = NULL;
+	uint64_t v = 0;
+	int rc = rdump_size_parse(s, &v, &why);
+
+	RDUMP_CHECK(rc == 0 && v == want, "\"%s\": rc %d value %llu want %llu (%s)", s, rc,
+		(unsigned long long) v, (unsigned long long) want, why ? why : "");
+}
+
+static void check_size_bad(const char *s)
+{
+	const char *why = NULL;
+	uint64_t v = 0;
+
+	RDUMP_CHECK(rdump_size_parse(s, &v, &why) < 0 && why != NULL && why[0], "\"%s\" must be refused", s);
+}
+
+static void test_size_parse(void)
+{
+	check_size("0", 0);
+	check_size("1024", 1024);
+	check_size("1K", 1024);
+	check_size("1k", 1024);
+	check_size("10M", 10485760);
+	check_size("1.5G", 1610612736ULL);
+	check_size("1.5g", 1610612736ULL);
+	check_size(" 2 M ", 2097152);
+	check_size("0.5K", 512);
+	check_size("2T", 2199023255552ULL);
+	check_size("1.25", 1);
+	check_size("0.000000000000000000001T", 0);
+	check_size("18446744073709551615", UINT64_MAX);
+	check_size_bad("18446744073709551616");
+	check_size_bad("16777216T");
+	check_size_bad("-1");
+	check_size_bad("1,5G");
+	check_size_bad("abc");
+	check_size_bad("");
+	check_size_bad("1.G");
+	check_size_bad(".5G");
+	check_size_bad("1KB");
+	check_size_bad("1 K 2");
+	check_size_bad("5P");
+}
+
+static void test_size_locales(void)
+{
+	static const char *locales[] = { "de_DE.UTF-8", "fr_FR.UTF-8", "ru_RU.UTF-8", "de_DE", NULL };
+	int i, tried = 0;
+
+	for (i = 0; locales[i]; i++) {
+		if (setlocale(LC_ALL, locales[i]) != NULL) {
+			tried++;
+			test_size_parse();
+		}
+	}
+	setlocale(LC_ALL, "C");
+	printf("size parse re-checked under %d comma-decimal locale(s)\n", tried);
+}
+
+static void test_dir_bytes(void)
+{
+	uint64_t total = 0;
+	rdump_error e;
+	char sub[600];
+
+	write_file("a.rdump", 100);
+	write_file("b.rdump", 200);
+	write_file("x.rdump", 300);
+	write_file("notes.txt", 5000);
+	write_file(".rdump-tmp.1.2.3", 7000);
+	write_file("rdump", 9000);
+	snprintf(sub, sizeof(sub), "%s/sub.rdump", dir);
+	RDUMP_CHECK(mkdir(sub, 0700) == 0, "mkdir");
+	RDUMP_CHECK(symlink(path_in("b.rdump"), path_in("link.rdump")) == 0, "symlink");
+
+	RDUMP_CHECK(rdump_dir_dump_bytes(path_in("new.rdump"), &total, &e) == 0, "scan");
+	RDUMP_CHECK(total == 600, "a + b + x, nothing else: %llu", (unsigned long long) total);
+	RDUMP_CHECK(rdump_dir_dump_bytes(path_in("x.rdump"), &total, &e) == 0, "scan");
+	RDUMP_CHECK(total == 300, "the file to be replaced is not counted: %llu", (unsigned long long) total);
+	RDUMP_CHECK(rdump_dir_dump_bytes("/nonexistent-rdump-dir/x.rdump", &total, &e) < 0 && e.err == ENOENT,
+		"a missing directory is an error");
+
+	unlink(path_in("a.rdump"));
+	unlink(path_in("b.rdump"));
+	unlink(path_in("x.rdump"));
+	unlink(path_in("notes.txt"));
+	unlink(path_in(".rdump-tmp.1.2.3"));
+	unlink(path_in("rdump"));
+	unlink(path_in("link.rdump"));
+	rmdir(sub);
+}
+
+static void test_budget(void)
+{
+	RDUMP_CHECK(rdump_budget_allows(0, UINT64_MAX, UINT64_MAX), "no budget");
+	RDUMP_CHECK(rdump_budget_allows(1000, 600, 400), "exactly at the budget");
+	RDUMP_CHECK(!rdump_budget_allows(1000, 600, 401), "the incoming dump tips it over");
+	RDUMP_CHECK(!rdump_budget_allows(1000, 1001, 0), "already over");
+	RDUMP_CHECK(!rdump_budget_allows(1000, 500, UINT64_MAX), "no wrap-around");
+	RDUMP_CHECK(rdump_budget_allows(1000, 0, 1000), "empty directory");
+}
+
+static void test_gate(void)
+{
+	rdump_gate g;
+
+	memset(&g, 0, sizeof(g));
+	RDUMP_CHECK(rdump_gate_enter(&g, 1, 0, 100) == RDUMP_GATE_GO, "first of max 1");
+	RDUMP_CHECK(rdump_gate_enter(&g, 1, 0, 1000) == RDUMP_GATE_MAX, "second of max 1");
+	RDUMP_CHECK(g.attempts == 1, "refusals are not attempts");
+
+	memset(&g, 0, sizeof(g));
+	RDUMP_CHECK(rdump_gate_enter(&g, 0, 10, 100) == RDUMP_GATE_GO, "first with interval");
+	RDUMP_CHECK(rdump_gate_enter(&g, 0, 10, 109) == RDUMP_GATE_INTERVAL, "9 s later");
+	RDUMP_CHECK(rdump_gate_enter(&g, 0, 10, 110) == RDUMP_GATE_GO, "10 s later");
+	RDUMP_CHECK(rdump_gate_enter(&g, 0, 10, 115) == RDUMP_GATE_INTERVAL, "measured from the last attempt");
+
+	memset(&g, 0, sizeof(g));
+	RDUMP_CHECK(rdump_gate_enter(&g, 2, 0, 5) == RDUMP_GATE_GO, "1 of 2");
+	RDUMP_CHECK(rdump_gate_enter(&g, 2, 0, 5) == RDUMP_GATE_GO, "2 of 2");
+	RDUMP_CHECK(rdump_gate_enter(&g, 2, 0, 5) == RDUMP_GATE_MAX, "3 of 2");
+
+	memset(&g, 0, sizeof(g));
+	RDUMP_CHECK(rdump_gate_enter(&g, 0, 0, 5) == RDUMP_GATE_GO
+		&& rdump_gate_enter(&g, 0, 0, 5) == RDUMP_GATE_GO
+		&& rdump_gate_enter(&g, 0, 0, 5) == RDUMP_GATE_GO, "unlimited");
+}
+
+static void check_sig(const char *s, int want)
+{
+	const char *why = NULL;
+	int sig = -1;
+
+	RDUMP_CHECK(rdump_signal_parse(s, &sig, &why) == 0 && sig == want, "\"%s\" -> %d, want %d (%s)",
+		s, sig, want, why ? why : "");
+}
+
+static void check_sig_bad(const char *s)
+{
+	const char *why = NULL;
+	int sig = -1;
+
+	RDUMP_CHECK(rdump_signal_parse(s, &sig, &why) < 0 && why != NULL, "\"%s\" must be refused", s);
+}
+
+static void test_signal_parse(void)
+{
+	check_sig("SIGUSR2", SIGUSR2);
+	check_sig("USR2", SIGUSR2);
+	check_sig("sigusr1", SIGUSR1);
+	check_sig("12", 12);
+	check_sig("SIGRTMIN+1", SIGRTMIN + 1);
+	check_sig("SIGRTMAX", SIGRTMAX);
+	check_sig("SIGRTMAX-2", SIGRTMAX - 2);
+	check_sig("SIGPWR", SIGPWR);
+	check_sig_bad("SIGKILL");
+	check_sig_bad("9");
+	check_sig_bad("SIGSTOP");
+	check_sig_bad("SIGSEGV");
+	check_sig_bad("SIGPROF");
+	check_sig_bad("SIGCHLD");
+	check_sig_bad("SIGFOO");
+	check_sig_bad("0");
+	check_sig_bad("65");
+	check_sig_bad("12x");
+	check_sig_bad("SIGRTMIN+100");
+	check_sig_bad("SIGRTMIN1");
+}
+
+static void test_marker(void)
+{
+	const char *p = path_in("m.rdump");
+	rdump_error e;
+	struct stat st;
+	char m[600];
+
+	snprintf(m, sizeof(m), "%s.done", p);
+	RDUMP_CHECK(rdump_marker_clear(p, &e) == 0, "no stale marker is fine");
+	RDUMP_CHECK(rdump_marker_write(p, &e) == 0, "write");
+	RDUMP_CHECK(stat(m, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0, "an empty <path>.done");
+	RDUMP_CHECK(rdump_marker_clear(p, &e) == 0 && lstat(m, &st) < 0, "cleared");
+	RDUMP_CHECK(symlink("/etc/passwd", m) == 0, "symlink");
+	RDUMP_CHECK(rdump_marker_write(p, &e) < 0, "never written through a symlink");
+	unlink(m);
+	RDUMP_CHECK(mkdir(m, 0700) == 0, "mkdir");
+	RDUMP_CHECK(rdump_marker_clear(p, &e) < 0 && e.err != 0, "a directory cannot be cleared: reported");
+	rmdir(m);
+}
+
+/* Waits up to 20 s for path to appear; returns 0 when it did. */
+static int wait_for(const char *path)
+{
+	struct stat st;
+	int i;
+
+	for (i = 0; i < 2000; i++) {
+		if (lstat(path, &st) == 0) {
+			return 0;
+		}
+		usleep(10000);
+	}
+	return -1;
+}
+
+/* Names in dir starting with prefix. */
+static int count_prefix(const char *prefix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	if (d == NULL) {
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0) {
+			n++;
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+static void test_fork_dump(void)
+{
+	rdump_dump_opts o;
+	rdump_error e;
+	rdump_reader r;
+	const char *p = path_in("async.rdump");
+	char m[600];
+	size_t big = 32 << 20;
+	unsigned char *data = malloc(big);
+	struct timespec t0, t1;
+	int status;
+
+	memset(data, 0x5a, big);
+	data[12345] = 0xa5;
+	snprintf(m, sizeof(m), "%s.done", p);
+	write_file("async.rdump.done", 0);
+	memset(&o, 0, sizeof(o));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	RDUMP_CHECK(rdump_fork_dump(&o, p, 1, &e) == 0, "fork dump: %s", e.what);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* The stale marker goes before the call returns. */
+	RDUMP_CHECK(access(m, F_OK) < 0, "stale marker removed at once");
+	/* What the child sees is the image of the fork: later writes are not in it. */
+	data[12345] = 0x00;
+	RDUMP_CHECK(waitpid(-1, &status, WNOHANG) < 0 && errno == ECHILD, "no child left to reap");
+	RDUMP_CHECK(wait_for(m) == 0, "marker appears after the dump");
+	RDUMP_CHECK(access(p, F_OK) == 0, "the dump is in place before its marker");
+	memset(&r, 0, sizeof(r));
+	RDUMP_CHECK(rdump_reader_open(&r, p) == RDUMP_ROK, "reads back: %s", r.message);
+	if (r.error == RDUMP_ROK) {
+		unsigned char b = 0;
+
+		RDUMP_CHECK(r.pid == (uint64_t) getpid(), "the header names the caller, not the writer: %llu",
+			(unsigned long long) r.pid);
+		RDUMP_CHECK(r.rss_bytes > (int64_t) big, "rss measured in the caller: %lld", (long long) r.rss_bytes);
+		RDUMP_CHECK(rdump_reader_read(&r, (uint64_t) (uintptr_t) (data + 12345), &b, 1) == RDUMP_MEM_REGION
+			&& b == 0xa5, "the byte as it was at the fork: %02x", b);
+		rdump_reader_close(&r);
+	}
+	RDUMP_CHECK(count_prefix(".rdump-tmp.") == 0, "no temporary file left");
+	printf("fork dump of %zu MiB: caller paused %.2f ms\n", big >> 20,
+		(double) (t1.tv_sec - t0.tv_sec) * 1e3 + (double) (t1.tv_nsec - t0.tv_nsec) / 1e6);
+	unlink(p);
+	unlink(m);
+	free(data);
+
+	/* Errors that can be known before the fork are reported by the call. */
+	RDUMP_CHECK(rdump_fork_dump(&o, "/nonexistent-rdump-dir/x.rdump", 0, &e) < 0 && e.err == ENOENT,
+		"missing directory: %s", e.what);
+	RDUMP_CHECK(symlink("/tmp", path_in("ln.rdump")) == 0, "symlink");
+	RDUMP_CHECK(rdump_fork_dump(&o, path_in("ln.rdump"), 0, &e) < 0, "a symlink is refused");
+	unlink(path_in("ln.rdump"));
+	RDUMP_CHECK(count_prefix(".rdump-tmp.") == 0, "no temporary file after refusals");
+}
+
+/* The writer fails (file size limit): it removes its temporary file, writes no marker, and says why. */
+static void test_fork_dump_failure(void)
+{
+	const char *p = path_in("fail.rdump");
+	int errpipe[2], status, i;
+	char msg[1024];
+	ssize_t n = 0;
+	pid_t pid;
+
+	if (pipe(errpipe) < 0) {
+		perror("pipe");
+		exit(2);
+	}
+	pid = fork();
+	if (pid == 0) {
+		struct rlimit rl = { 65536, 65536 };
+		rdump_dump_opts o;
+		rdump_error e;
+
+		close(errpipe[0]);
+		dup2(errpipe[1], STDERR_FILENO);
+		setrlimit(RLIMIT_FSIZE, &rl);
+		memset(&o, 0, sizeof(o));
+		_exit(rdump_fork_dump(&o, p, 1, &e) == 0 ? 0 : 1);
+	}
+	close(errpipe[1]);
+	RDUMP_CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		"the call itself succeeds: the failure comes later");
+	/* EOF once the writer, the last holder of stderr, has exited. */
+	for (i = 0; i < 100; i++) {
+		ssize_t got = read(errpipe[0], msg + n, sizeof(msg) - 1 - (size_t) n);
+
+		if (got <= 0) {
+			break;
+		}
+		n += got;
+	}
+	msg[n] = '\0';
+	close(errpipe[0]);
+	RDUMP_CHECK(strstr(msg, "rdump: async dump to \"") != NULL && strstr(msg, "fail.rdump") != NULL
+		&& strstr(msg, "failed") != NULL, "the writer reports: %s", msg);
+	RDUMP_CHECK(access(p, F_OK) < 0, "no dump");
+	RDUMP_CHECK(access(path_in("fail.rdump.done"), F_OK) < 0, "no marker");
+	RDUMP_CHECK(count_prefix(".rdump-tmp.") == 0, "no temporary file");
+}
+
+int main(void)
+{
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		return 2;
+	}
+	test_template();
+	test_size_parse();
+	test_size_locales();
+	test_dir_bytes();
+	test_budget();
+	test_gate();
+	test_signal_parse();
+	test_marker();
+	test_fork_dump();
+	test_fork_dump_failure();
+	rmdir(dir);
+	return rdump_test_summary();
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Issue 3, the check version of bench/async_pause.sh: on 200 MB of live PHP
+# data the caller's time inside rdump_dump() in async mode against sync,
+# side by side in one process (3 rounds, medians), and a reader polling the
+# final path that must never see a partial file. The acceptance target is
+# async <= sync / 20 (see the bench's figures); this check fails below a
+# ratio of 1/3, where the dump would no longer be asynchronous at all.
+set -euo pipefail
+: "${RDUMP_EXT:?}" "${RDUMP_CLI:?}" "${RDUMP_ROOT:?}"
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+out=$(RDUMP_CLI="$RDUMP_CLI" php -n -d memory_limit=-1 -d extension="$RDUMP_EXT" \
+	"$RDUMP_ROOT/bench/async_pause.php" 200 3 "$dir") || { echo "$out"; echo "FAIL: the bench failed"; exit 1; }
+echo "$out"
+line=$(grep '^result:' <<<"$out")
+echo "figure: ${line#result: }"
+sync=$(sed -n 's/.* sync \([0-9.]*\) ms,.*/\1/p' <<<"$line")
+async=$(sed -n 's/.* async \([0-9.]*\) ms,.*/\1/p' <<<"$line")
+awk -v s="$sync" -v a="$async" 'BEGIN { exit !(a * 3 <= s) }' || { echo "FAIL: async pause ${async} ms is not under a third of sync ${sync} ms"; exit 1; }
+echo "PASS"
