@@ -3,7 +3,7 @@
  * Runs on the dump path: mmap'd memory only, no stdio, no malloc.
  */
 #ifndef _GNU_SOURCE
-# define _GNU_SOURCE
+# define _GNU_SOURCE 1
 #endif
 #include <errno.h>
 #include <string.h>

@@ -4,11 +4,13 @@
  * writer's own buffers, no stdio, no malloc, _exit.
  */
 #ifndef _GNU_SOURCE
-# define _GNU_SOURCE
+# define _GNU_SOURCE 1
 #endif
 #include <errno.h>
 #include <sched.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -144,13 +146,42 @@ static void writer_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-static void writer_main(const rdump_dump_opts *o, rdump_output *out, int marker)
+/*
+ * Waits until the caller is back from rdump_fork_dump() (it closes the
+ * gate's write end last): the writer's first touches of its image are
+ * page-table work that would otherwise compete with the caller's return.
+ * Bounded, in case another thread's child inherited the write end.
+ */
+static void writer_wait_gate(const int gate[2])
+{
+	struct pollfd p;
+	int i;
+
+	if (gate[0] < 0) {
+		return;
+	}
+	close(gate[1]);
+	p.fd = gate[0];
+	p.events = POLLIN;
+	/* Nothing is ever written: readiness is the end of file, POLLHUP. At most 1 s. */
+	for (i = 0; i < 10; i++) {
+		int r = poll(&p, 1, 100);
+
+		if (r > 0 || (r < 0 && errno != EINTR)) {
+			break;
+		}
+	}
+	close(gate[0]);
+}
+
+static void writer_main(const rdump_dump_opts *o, rdump_output *out, int marker, const int gate[2])
 {
 	rdump_target t;
 	rdump_dump_result res;
 	rdump_error e;
 	size_t len = strlen(out->tmp_path);
 
+	writer_wait_gate(gate);
 	memcpy(writer_tmp, out->tmp_path, len + 1);
 	keep_only(out->fd);
 	writer_signals();
@@ -190,10 +221,19 @@ typedef struct spawn_ctx {
 	const rdump_dump_opts *o;
 	rdump_output *out;
 	int marker;
+	int gate[2];        /* a pipe the caller closes when it is back; -1 = none */
 	int fork_errno;     /* written by the first child, read by the caller */
 } spawn_ctx;
 
 #define RDUMP_SPAWN_STACK ((size_t) 1 << 20)
+
+static void close_gate(const int gate[2])
+{
+	if (gate[0] >= 0) {
+		close(gate[0]);
+		close(gate[1]);
+	}
+}
 
 static int first_child(void *arg)
 {
@@ -201,7 +241,7 @@ static int first_child(void *arg)
 	long pid = syscall(SYS_clone, (unsigned long) SIGCHLD, 0UL, 0UL, 0UL, 0UL);
 
 	if (pid == 0) {
-		writer_main(c->o, c->out, c->marker);
+		writer_main(c->o, c->out, c->marker, c->gate);
 	}
 	if (pid < 0) {
 		c->fork_errno = errno ? errno : EAGAIN;
@@ -249,6 +289,10 @@ int rdump_fork_dump(const rdump_dump_opts *o, const char *path, int marker, rdum
 	ctx.out = &out;
 	ctx.marker = marker;
 	ctx.fork_errno = 0;
+	if (pipe2(ctx.gate, O_CLOEXEC) < 0) {
+		/* Only an optimization: the writer then starts at once. */
+		ctx.gate[0] = ctx.gate[1] = -1;
+	}
 	/* No handler of the caller may run in the children before they reset them. */
 	sigfillset(&all);
 	if (sigprocmask(SIG_SETMASK, &all, &old) < 0) {
@@ -261,6 +305,7 @@ int rdump_fork_dump(const rdump_dump_opts *o, const char *path, int marker, rdum
 	err = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (first < 0) {
+		close_gate(ctx.gate);
 		rdump_output_abort(&out);
 		rdump_mem_free(stack, RDUMP_SPAWN_STACK);
 		return RDUMP_FAIL(e, "cannot fork the writer process", err);
@@ -271,10 +316,12 @@ int rdump_fork_dump(const rdump_dump_opts *o, const char *path, int marker, rdum
 	} while (w < 0 && errno == EINTR);
 	rdump_mem_free(stack, RDUMP_SPAWN_STACK);
 	if (ctx.fork_errno != 0) {
+		close_gate(ctx.gate);
 		rdump_output_abort(&out);
 		return RDUMP_FAIL(e, "cannot fork the writer process", ctx.fork_errno);
 	}
 	/* The writer owns the temporary file now; only our descriptor goes. */
 	close(out.fd);
+	close_gate(ctx.gate);
 	return 0;
 }

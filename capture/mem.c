@@ -3,7 +3,7 @@
  * why nothing here may use malloc or ZendMM.
  */
 #ifndef _GNU_SOURCE
-# define _GNU_SOURCE
+# define _GNU_SOURCE 1
 #endif
 #include <string.h>
 #include <unistd.h>

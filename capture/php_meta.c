@@ -29,11 +29,27 @@
 #define META_SCAN_CHUNK     ((size_t) 65536)
 #define META_CACHE_PAGES    256               /* pages of target memory cached by the walk */
 
+/* What differs between PHP versions in the hash tables walked here. */
 #if PHP_VERSION_ID >= 80200
-# define META_PACKED_SIZE sizeof(zval)
+# define META_PACKED_SIZE sizeof(zval)     /* packed arrays hold zvals, not Buckets */
 #else
 # define META_PACKED_SIZE sizeof(Bucket)
 #endif
+#if PHP_VERSION_ID >= 70300
+# define META_HT_FLAGS(ht) HT_FLAGS(ht)
+# define META_HT_PERSISTENT(ht) ((GC_FLAGS(ht) & GC_PERSISTENT) != 0)
+# define META_HT_SIZE_TO_MASK(n) HT_SIZE_TO_MASK(n)
+#else
+# define META_HT_FLAGS(ht) ((ht)->u.flags)
+# define META_HT_PERSISTENT(ht) ((META_HT_FLAGS(ht) & HASH_FLAG_PERSISTENT) != 0)
+# define META_HT_SIZE_TO_MASK(n) ((uint32_t) -(int32_t) (n))
+#endif
+#if PHP_VERSION_ID >= 70400
+# define META_HT_UNINITIALIZED(ht) ((META_HT_FLAGS(ht) & HASH_FLAG_UNINITIALIZED) != 0)
+#else
+# define META_HT_UNINITIALIZED(ht) ((META_HT_FLAGS(ht) & HASH_FLAG_INITIALIZED) == 0)
+#endif
+#define META_HT_PACKED(ht) ((META_HT_FLAGS(ht) & HASH_FLAG_PACKED) != 0)
 
 #define P(x) ((uint64_t) (uintptr_t) (x))
 
@@ -224,10 +240,10 @@ static void keep_class_ref(meta_walk *w, uint64_t ce)
 	keep_str(w, name);
 }
 
+#if PHP_VERSION_ID >= 80100
 /* ZEND_MAP_PTR_GET() on a value read from the target. */
 static uint64_t map_ptr_get(meta_walk *w, uint64_t v)
 {
-#if PHP_VERSION_ID >= 80100
 	uint64_t slot;
 
 	if ((v & 1) == 0) {
@@ -238,12 +254,8 @@ static uint64_t map_ptr_get(meta_walk *w, uint64_t v)
 		return 0;
 	}
 	return slot;
-#else
-	(void) w;
-	(void) v;
-	return 0; /* older engines store map_ptr slots differently: not followed */
-#endif
 }
+#endif
 
 typedef void (*meta_entry_fn)(meta_walk *w, const zval *val, int depth);
 
@@ -255,24 +267,26 @@ typedef void (*meta_entry_fn)(meta_walk *w, const zval *val, int depth);
 static void walk_ht(meta_walk *w, const HashTable *ht, int depth, meta_entry_fn fn)
 {
 	uint32_t used = ht->nNumUsed, mask_neg = 0u - ht->nTableMask;
-	int packed = HT_IS_PACKED(ht) != 0;
+	int packed = META_HT_PACKED(ht);
 	size_t elem = packed ? META_PACKED_SIZE : sizeof(Bucket), per = META_CHUNK / elem;
 	uint64_t ar = P(ht->arData), hash_size, i;
 	unsigned char *buf;
 
-	if ((HT_FLAGS(ht) & HASH_FLAG_UNINITIALIZED) || used == 0) {
+	if (META_HT_UNINITIALIZED(ht) || used == 0) {
 		return;
 	}
 	if (depth >= META_MAX_DEPTH) {
 		w->st->truncated++;
 		return;
 	}
+	/* the hash part has a power-of-two size up to twice HT_MAX_SIZE (2^31 on PHP 7.4: in 64 bits) */
+	hash_size = (uint64_t) mask_neg * sizeof(uint32_t);
 	if (ht->nTableSize > HT_MAX_SIZE || used > ht->nTableSize || mask_neg < 2
-		|| mask_neg > 2u * HT_MAX_SIZE || ar == 0 || (ar & 7) != 0) {
+		|| (mask_neg & (mask_neg - 1)) != 0 || hash_size > 2 * sizeof(uint32_t) * (uint64_t) HT_MAX_SIZE
+		|| ar == 0 || (ar & 7) != 0) {
 		w->st->broken++;
 		return;
 	}
-	hash_size = (uint64_t) mask_neg * sizeof(uint32_t);
 	keep(w, ar - hash_size, hash_size + (uint64_t) used * elem);
 	if (!first_visit(w, ar)) {
 		return;
@@ -405,7 +419,19 @@ static void walk_zval(meta_walk *w, const zval *zv, int depth)
 			addr = P(Z_AST_P(zv));
 			if (addr != 0 && first_visit(w, addr)) {
 				keep(w, addr, sizeof(zend_ast_ref));
-				walk_ast(w, addr + sizeof(zend_ast_ref), depth, 0);
+#if PHP_VERSION_ID >= 70300
+				walk_ast(w, addr + sizeof(zend_ast_ref), depth, 0); /* the tree follows the ref */
+#else
+				{
+					zend_ast_ref ref;
+
+					if (rd(w, addr, &ref, sizeof(ref)) < 0) {
+						w->st->broken++;
+					} else {
+						walk_ast(w, P(ref.ast), depth, 0);
+					}
+				}
+#endif
 			}
 			return;
 		default:
@@ -433,7 +459,11 @@ static void walk_ast(meta_walk *w, uint64_t addr, int depth, int ast_depth)
 		w->st->broken++;
 		return;
 	}
+#if PHP_VERSION_ID >= 70300
 	if (hdr.kind == ZEND_AST_ZVAL || hdr.kind == ZEND_AST_CONSTANT) {
+#else
+	if (hdr.kind == ZEND_AST_ZVAL) {
+#endif
 		zend_ast_zval z;
 
 		if (rd(w, addr, &z, sizeof(z)) < 0) {
@@ -691,6 +721,10 @@ static void entry_property(meta_walk *w, const zval *val, int depth)
 
 static void entry_class_constant(meta_walk *w, const zval *val, int depth)
 {
+#if PHP_VERSION_ID < 70100
+	/* PHP 7.0 stores class constants as plain values */
+	walk_zval(w, val, depth);
+#else
 	zend_class_constant c;
 	uint64_t addr = P(Z_PTR_P(val));
 
@@ -711,8 +745,10 @@ static void entry_class_constant(meta_walk *w, const zval *val, int depth)
 #if PHP_VERSION_ID >= 80300
 	walk_type(w, c.type, 0);
 #endif
+#endif
 }
 
+#if PHP_VERSION_ID >= 70400
 /* zend_class_name arrays: unresolved interfaces, traits. */
 static void walk_class_names(meta_walk *w, uint64_t addr, uint32_t n)
 {
@@ -737,6 +773,7 @@ static void walk_class_names(meta_walk *w, uint64_t addr, uint32_t n)
 		i += k;
 	}
 }
+#endif
 
 static void walk_interfaces(meta_walk *w, uint64_t addr, uint32_t n)
 {
@@ -779,31 +816,42 @@ static void walk_class(meta_walk *w, uint64_t addr, int depth)
 	keep(w, addr, sizeof(ce));
 	w->st->classes++;
 	keep_str(w, P(ce.name));
-#ifdef ZEND_ACC_RESOLVED_PARENT
+#if PHP_VERSION_ID >= 70400
+	/* linking resolves names into entries */
 	if (ce.ce_flags & ZEND_ACC_RESOLVED_PARENT) {
 		keep_class_ref(w, P(ce.parent));
 	} else {
 		keep_str(w, P(ce.parent_name));
 	}
-#endif
-#ifdef ZEND_ACC_RESOLVED_INTERFACES
 	if (ce.ce_flags & ZEND_ACC_RESOLVED_INTERFACES) {
 		walk_interfaces(w, P(ce.interfaces), ce.num_interfaces);
 	} else {
 		walk_class_names(w, P(ce.interface_names), ce.num_interfaces);
 	}
-#endif
 	walk_class_names(w, P(ce.trait_names), ce.num_traits);
+#else
+	keep_class_ref(w, P(ce.parent));
+	walk_interfaces(w, P(ce.interfaces), ce.num_interfaces);
+	walk_interfaces(w, P(ce.traits), ce.num_traits);
+#endif
 
 	walk_zvals(w, P(ce.default_properties_table), (uint64_t) ce.default_properties_count, depth);
 	walk_zvals(w, P(ce.default_static_members_table), (uint64_t) ce.default_static_members_count, depth);
+#if PHP_VERSION_ID >= 80100
 	p = map_ptr_get(w, P(ZEND_MAP_PTR(ce.static_members_table)));
+#elif PHP_VERSION_ID >= 70400
+	p = 0; /* 7.4 and 8.0 keep it in a map_ptr slot too, as a pointer to the slot: in ZendMM either way */
+#else
+	p = P(ce.static_members_table);
+#endif
 	if (p != 0 && p != P(ce.default_static_members_table)) {
 		walk_zvals(w, p, (uint64_t) ce.default_static_members_count, depth);
 	}
+#if PHP_VERSION_ID >= 70400
 	if (ce.properties_info_table && ce.default_properties_count > 0) {
 		keep(w, P(ce.properties_info_table), (uint64_t) ce.default_properties_count * sizeof(void *));
 	}
+#endif
 
 	walk_ht(w, &ce.function_table, depth, entry_function);
 	walk_ht(w, &ce.properties_info, depth, entry_property);
@@ -820,18 +868,24 @@ static void walk_class(meta_walk *w, uint64_t addr, int depth)
 			keep(w, p, sizeof(md));
 			walk_zvals(w, P(md.default_properties_table), (uint64_t) ce.default_properties_count, depth);
 			walk_ht_ptr(w, P(md.constants_table), depth, entry_class_constant);
+#if PHP_VERSION_ID >= 80200
 			walk_ht_ptr(w, P(md.backed_enum_table), depth, entry_zval);
+#endif
 		}
 	}
 	walk_ht_ptr(w, P(ce.backed_enum_table), depth, entry_zval);
 #endif
+#if PHP_VERSION_ID >= 70300
 	if (ce.iterator_funcs_ptr) {
 		keep(w, P(ce.iterator_funcs_ptr), sizeof(zend_class_iterator_funcs));
 	}
-#if PHP_VERSION_ID >= 80000
+#endif
+#if PHP_VERSION_ID >= 80200
 	if (ce.arrayaccess_funcs_ptr) {
 		keep(w, P(ce.arrayaccess_funcs_ptr), sizeof(zend_class_arrayaccess_funcs));
 	}
+#endif
+#if PHP_VERSION_ID >= 80000
 	walk_attributes(w, P(ce.attributes), depth);
 #endif
 #if PHP_VERSION_ID >= 80400
@@ -848,7 +902,11 @@ static void walk_class(meta_walk *w, uint64_t addr, int depth)
 static void entry_class(meta_walk *w, const zval *val, int depth)
 {
 	/* class aliases (class_alias()) are IS_ALIAS_PTR to the same entry */
+#ifdef IS_ALIAS_PTR
 	if (Z_TYPE_P(val) == IS_PTR || Z_TYPE_P(val) == IS_ALIAS_PTR) {
+#else
+	if (Z_TYPE_P(val) == IS_PTR) {
+#endif
 		walk_class(w, P(Z_PTR_P(val)), depth);
 	}
 }
@@ -956,10 +1014,9 @@ static int looks_like_string_table(const HashTable *ht)
 {
 	uint32_t size = ht->nTableSize;
 
-	return GC_TYPE(ht) == IS_ARRAY && (GC_FLAGS(ht) & GC_PERSISTENT)
-		&& !(HT_FLAGS(ht) & (HASH_FLAG_PACKED | HASH_FLAG_UNINITIALIZED))
+	return GC_TYPE(ht) == IS_ARRAY && META_HT_PERSISTENT(ht) && !META_HT_PACKED(ht) && !META_HT_UNINITIALIZED(ht)
 		&& size >= HT_MIN_SIZE && size <= HT_MAX_SIZE && (size & (size - 1)) == 0
-		&& ht->nTableMask == HT_SIZE_TO_MASK(size) && ht->nNumUsed <= size
+		&& ht->nTableMask == META_HT_SIZE_TO_MASK(size) && ht->nNumUsed <= size
 		&& ht->nNumOfElements <= ht->nNumUsed && ht->nNumUsed > 0
 		&& ht->arData != NULL && (P(ht->arData) & 7) == 0;
 }
@@ -1071,7 +1128,7 @@ int rdump_php_meta(rdump_target *t, const rdump_php_addrs *a, rdump_vec *roots, 
 	zend_executor_globals eg;
 	zend_compiler_globals cg;
 	meta_walk w;
-	uint64_t p, empty = 0;
+	uint64_t empty = 0;
 	int have_eg, have_cg, rc = -1;
 
 	memset(st, 0, sizeof(*st));
@@ -1094,11 +1151,17 @@ int rdump_php_meta(rdump_target *t, const rdump_php_addrs *a, rdump_vec *roots, 
 	}
 
 	/* The strings first: whether they are covered decides how much of the tables to walk. */
-	if (a->known_strings && rd_ptr(&w, a->known_strings, &p) == 0) {
-		walk_string_array(&w, p, ZEND_STR_LAST_KNOWN);
-	} else if (a->known_strings) {
-		st->broken++;
+#if PHP_VERSION_ID >= 70100
+	if (a->known_strings) {
+		uint64_t known;
+
+		if (rd_ptr(&w, a->known_strings, &known) == 0) {
+			walk_string_array(&w, known, ZEND_STR_LAST_KNOWN);
+		} else {
+			st->broken++;
+		}
 	}
+#endif
 	walk_string_array(&w, a->one_char_string, 256);
 	if (a->empty_string && rd_ptr(&w, a->empty_string, &empty) == 0) {
 		keep_str(&w, empty);

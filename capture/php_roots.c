@@ -4,7 +4,7 @@
  * through rdump_target_read, each chain is bounded, each range sanity-checked.
  */
 #ifndef _GNU_SOURCE
-# define _GNU_SOURCE
+# define _GNU_SOURCE 1
 #endif
 #include <string.h>
 #include "php.h"

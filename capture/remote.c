@@ -5,7 +5,7 @@
  * No stdio and no malloc, as everywhere in capture/.
  */
 #ifndef _GNU_SOURCE
-# define _GNU_SOURCE
+# define _GNU_SOURCE 1
 #endif
 #include "php.h"
 #include "zend_modules.h"

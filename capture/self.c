@@ -3,7 +3,7 @@
  * shared capture on the own pid; see self.h.
  */
 #ifndef _GNU_SOURCE
-# define _GNU_SOURCE
+# define _GNU_SOURCE 1
 #endif
 #include <stdlib.h>
 #include <unistd.h>
@@ -15,6 +15,11 @@
 #include "fork.h"
 #include "trigger.h"
 
+#if defined(ZTS) && defined(COMPILE_DL_RDUMP)
+/* EG()/CG()/BG() of a ZTS build read this thread's storage through the cache rdump.c defines */
+ZEND_TSRMLS_CACHE_EXTERN()
+#endif
+
 void rdump_self_addrs(rdump_php_addrs *a)
 {
 	/* &G(member) - offsetof works for NTS globals and for ZTS thread storage alike. */
@@ -24,10 +29,21 @@ void rdump_self_addrs(rdump_php_addrs *a)
 	a->basic_globals = (uint64_t) (uintptr_t) ((char *) &BG(user_shutdown_function_names)
 		- offsetof(php_basic_globals, user_shutdown_function_names));
 	a->mm_heap = is_zend_mm() ? (uint64_t) (uintptr_t) zend_mm_get_heap() : 0;
+#if PHP_VERSION_ID >= 70200
 	/* The same exported symbols rdump-cli looks up in the ELF file of a target. */
 	a->known_strings = (uint64_t) (uintptr_t) &zend_known_strings;
 	a->one_char_string = (uint64_t) (uintptr_t) &ZSTR_CHAR(0);
 	a->empty_string = (uint64_t) (uintptr_t) &zend_empty_string;
+#else
+	/* 7.0 and 7.1 keep them in CG (known strings from 7.1), inside the CG root */
+# if PHP_VERSION_ID >= 70100
+	a->known_strings = (uint64_t) (uintptr_t) &CG(known_strings);
+# else
+	a->known_strings = 0;
+# endif
+	a->one_char_string = (uint64_t) (uintptr_t) &CG(one_char_string)[0];
+	a->empty_string = (uint64_t) (uintptr_t) &CG(empty_string);
+#endif
 }
 
 int rdump_self_dump(const char *path, const rdump_self_opts *so, rdump_dump_result *res, rdump_error *e)

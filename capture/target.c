@@ -3,7 +3,7 @@
  * target.h. Runs on the dump path: mmap'd memory only, raw syscalls.
  */
 #ifndef _GNU_SOURCE
-# define _GNU_SOURCE
+# define _GNU_SOURCE 1
 #endif
 #include <errno.h>
 #include <fcntl.h>

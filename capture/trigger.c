@@ -4,7 +4,7 @@
  * only: these run on the OOM path and in forked writers.
  */
 #ifndef _GNU_SOURCE
-# define _GNU_SOURCE
+# define _GNU_SOURCE 1
 #endif
 #include <errno.h>
 #include <fcntl.h>

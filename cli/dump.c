@@ -6,7 +6,7 @@
  * target is stopped as briefly as possible and always resumed, and reports.
  */
 #ifndef _GNU_SOURCE
-# define _GNU_SOURCE
+# define _GNU_SOURCE 1
 #endif
 #include <errno.h>
 #include <fcntl.h>
@@ -374,6 +374,9 @@ static int parse_args(int argc, char **argv, dump_cli *c)
 	}
 	if (c->pid == 0 && c->cmd == NULL) {
 		return usage_error("give --pid PID, or a command after --%s", "");
+	}
+	if (c->pid == getpid()) {
+		return usage_error("--pid names rdump-cli itself%s", "");
 	}
 	if (c->pid != 0 && c->cmd != NULL) {
 		return usage_error("give either --pid or a command after --, not both%s", "");

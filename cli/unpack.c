@@ -5,7 +5,7 @@
  * when the whole stream inflated and passed its crc32 and length checks.
  */
 #ifndef _GNU_SOURCE
-# define _GNU_SOURCE
+# define _GNU_SOURCE 1
 #endif
 #include <errno.h>
 #include <fcntl.h>

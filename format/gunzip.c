@@ -2,7 +2,7 @@
  * Strict, sparse gzip inflation of compressed dumps; see gunzip.h.
  */
 #ifndef _GNU_SOURCE
-# define _GNU_SOURCE
+# define _GNU_SOURCE 1
 #endif
 #include <errno.h>
 #include <inttypes.h>

@@ -3,7 +3,7 @@
  * Async-signal-safe: used by forked writers too.
  */
 #ifndef _GNU_SOURCE
-# define _GNU_SOURCE
+# define _GNU_SOURCE 1
 #endif
 #include <errno.h>
 #include <fcntl.h>

@@ -6,7 +6,7 @@
  * every size in the file is distrusted until checked against the file size.
  */
 #ifndef _GNU_SOURCE
-# define _GNU_SOURCE   /* O_TMPFILE, mkostemp */
+# define _GNU_SOURCE 1 /* O_TMPFILE, mkostemp */
 #endif
 #include <errno.h>
 #include <fcntl.h>

@@ -4,7 +4,7 @@
  * zlib included (its allocator is replaced), no stdio, no malloc.
  */
 #ifndef _GNU_SOURCE
-# define _GNU_SOURCE
+# define _GNU_SOURCE 1
 #endif
 #include <errno.h>
 #include <fcntl.h>

@@ -4,7 +4,7 @@
  * finds zero blocks; the sink (sink.c) decides how bytes reach the output.
  */
 #ifndef _GNU_SOURCE
-# define _GNU_SOURCE
+# define _GNU_SOURCE 1
 #endif
 #include <errno.h>
 #include <string.h>

@@ -15,7 +15,7 @@ $cases = [
 ];
 foreach ($cases as $name => [$ini, $code]) {
     [$rc, $out, $err, $pid] = rdump_child($ini, $code . "\n" . rdump_oom_code());
-    $said = array_filter(explode("\n", $out), fn ($l) => str_starts_with($l, 'bool('));
+    $said = array_filter(explode("\n", $out), fn ($l) => strncmp($l, 'bool(', 5) === 0);
     echo "$name: rc $rc, stderr '$err', ", implode(' ', $said), "\n  ", rdump_fatal_line($out), "\n";
     foreach (rdump_ls($dir) as $f) {
         echo "  $f ", rdump_check_dump("$dir/$f") === "ok pid=$pid" ? 'ok' : 'BAD', "\n";
@@ -41,11 +41,6 @@ var_dump(rdump_set_oom_dump("$dir/a\0b.rdump"));
 var_dump(rdump_set_oom_dump(str_repeat('x', 5000)));
 var_dump(rdump_set_oom_dump(str_repeat('x', 4000) . '%p%p%p%p%p%p%p%p'));
 var_dump(rdump_set_oom_dump("$dir/ok.rdump"), rdump_set_oom_dump(null), rdump_set_oom_dump(''));
-try {
-    rdump_set_oom_dump();
-} catch (ArgumentCountError $e) {
-    echo get_class($e), "\n";
-}
 rdump_rmdir($dir);
 ?>
 --EXPECTF--
@@ -73,4 +68,3 @@ bool(false)
 bool(true)
 bool(true)
 bool(true)
-ArgumentCountError

@@ -9,7 +9,7 @@
  * capture/dump.c keeps a region that vanished mid-dump instead of dropping it.
  */
 #ifndef _GNU_SOURCE
-# define _GNU_SOURCE
+# define _GNU_SOURCE 1
 #endif
 #include <dirent.h>
 #include <errno.h>

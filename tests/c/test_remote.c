@@ -6,7 +6,7 @@
  * and finding the engine in a real php process and not in a non-PHP one.
  */
 #ifndef _GNU_SOURCE
-# define _GNU_SOURCE
+# define _GNU_SOURCE 1
 #endif
 #include <errno.h>
 #include <sched.h>

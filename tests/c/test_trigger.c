@@ -6,7 +6,7 @@
  * leaves no zombie, and removes its temporary file when it fails.
  */
 #ifndef _GNU_SOURCE
-# define _GNU_SOURCE
+# define _GNU_SOURCE 1
 #endif
 #include <dirent.h>
 #include <errno.h>

@@ -21,7 +21,7 @@
  * Built by the test with: cc -shared -fPIC -pthread -o churn.so churn.c -ldl
  */
 #ifndef _GNU_SOURCE
-# define _GNU_SOURCE
+# define _GNU_SOURCE 1
 #endif
 #include <dlfcn.h>
 #include <errno.h>

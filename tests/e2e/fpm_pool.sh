@@ -6,9 +6,14 @@
 # SIGUSR2 to one busy worker dumps that worker while its request finishes.
 set -euo pipefail
 : "${RDUMP_EXT:?}" "${RDUMP_CLI:?}"
-fpm=$(command -v php-fpm8.2 || command -v php-fpm || true)
+ver=$(php -n -r 'echo PHP_MAJOR_VERSION, ".", PHP_MINOR_VERSION;')
+fpm=$(command -v "php-fpm$ver" || command -v php-fpm || true)
 if [ -z "$fpm" ]; then
-	echo "php-fpm8.2 is not installed (scripts/deps.sh test installs it)"
+	echo "php-fpm$ver is not installed (scripts/deps.sh test installs php8.2-fpm)"
+	exit 77
+fi
+if ! "$fpm" -n -v 2>/dev/null | grep -q "^PHP $ver\."; then
+	echo "$fpm is not PHP $ver, the PHP the extension is built for"
 	exit 77
 fi
 if ! command -v cgi-fcgi >/dev/null; then

@@ -10,7 +10,10 @@
 # that exists at its final path must be complete (atomic rename).
 set -euo pipefail
 : "${RDUMP_EXT:?}" "${RDUMP_CLI:?}" "${RDUMP_ROOT:?}"
-N=${RDUMP_CHURN_DUMPS:-200}
+# Long runs belong to the primary build (PHP 8.2 NTS, CI's host); the other
+# builds of scripts/test-versions.sh run the quick set (README, "Robustness").
+mode=${RDUMP_HOSTILE:-$(php -r 'echo PHP_MAJOR_VERSION == 8 && PHP_MINOR_VERSION == 2 && !PHP_ZTS ? "full" : "quick";')}
+N=${RDUMP_CHURN_DUMPS:-$([ "$mode" = full ] && echo 200 || echo 50)}
 dir=$(mktemp -d /tmp/rdump-churn.XXXXXX)
 php_pid=""
 cleanup() {
@@ -77,16 +80,16 @@ ext_dumps=0 ext_failed=0
 external_loop() {  # dumps php from outside until php says done; prints the counts
 	local j=0 ok=0 bad=0
 	while [ ! -e "$dir/done" ] && kill -0 "$php_pid" 2>/dev/null; do
-		local mode=--stop-process
-		[ $((j % 2)) = 0 ] || mode=--no-stop-process
-		if "$RDUMP_CLI" --pid "$php_pid" -o "$dir/x$j.rdump" $mode --quiet >"$dir/x.out" 2>&1; then
+		local how=--stop-process
+		[ $((j % 2)) = 0 ] || how=--no-stop-process
+		if "$RDUMP_CLI" --pid "$php_pid" -o "$dir/x$j.rdump" $how --quiet >"$dir/x.out" 2>&1; then
 			if "$RDUMP_CLI" inspect "$dir/x$j.rdump" >/dev/null 2>"$dir/xi.out"; then
 				ok=$((ok + 1))
 			else
-				echo "FAIL: external dump $j ($mode) rejected by inspect: $(tail -1 "$dir/xi.out")"; bad=$((bad + 1))
+				echo "FAIL: external dump $j ($how) rejected by inspect: $(tail -1 "$dir/xi.out")"; bad=$((bad + 1))
 			fi
 		else
-			echo "FAIL: external dump $j ($mode) failed: $(tail -2 "$dir/x.out")"; bad=$((bad + 1))
+			echo "FAIL: external dump $j ($how) failed: $(tail -2 "$dir/x.out")"; bad=$((bad + 1))
 		fi
 		rm -f "$dir/x$j.rdump"
 		j=$((j + 1))

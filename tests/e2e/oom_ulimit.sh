@@ -23,7 +23,7 @@ base=$(php "${phpargs[@]}" -r 'preg_match("/VmSize:\s+(\d+)/", file_get_contents
 
 complete=0 skipped=0 nolimit=0 runs=0
 for async in 0 1; do
-	for extra in 24 30 32 34 36 48; do
+	for extra in 24 28 30 32 34 36 40 64; do
 		limit=$((base + extra * 1024))
 		out="$dir/out-$async-$extra"
 		mkdir "$dir/d"
@@ -57,6 +57,6 @@ for async in 0 1; do
 		rm -rf "$dir/d"
 	done
 done
-echo "count: $runs OOM runs under ulimit -v from +24 to +48 MiB over an idle process ($base KiB): $complete complete dumps, $skipped skipped with a reason, $nolimit died on ZendMM's own out-of-memory first"
+echo "count: $runs OOM runs under ulimit -v from +24 to +64 MiB over an idle process ($base KiB): $complete complete dumps, $skipped skipped with a reason, $nolimit died on ZendMM's own out-of-memory first"
 [ "$complete" -gt 0 ] && [ "$skipped" -gt 0 ] || fail "the sweep did not cover both outcomes"
 echo "PASS"

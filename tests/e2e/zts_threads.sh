@@ -26,10 +26,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 cc -std=gnu99 -O1 -g -Wall -Wextra -Werror $(php-config --includes) -o "$dir/zts_threads" "$here/zts_threads.c" \
 	-L"$libdir" -Wl,-rpath,"$libdir" -lphp -lpthread
 
-mkdir "$dir/dumps"
+mkdir "$dir/dumps" "$dir/barrier"
 cat >"$dir/php.ini" <<INI
 extension=$RDUMP_EXT
-memory_limit=32M
+memory_limit=16M
 error_reporting=E_ALL
 display_errors=1
 log_errors=0
@@ -53,6 +53,20 @@ function thread_${n}_work(string \$dir): void
 	echo "thread $n: $dumps dumps\n";
 }
 
+/* The OOMs only once every thread is done dumping: the dumps stay small. */
+function thread_${n}_wait(string \$barrier): void
+{
+	touch("\$barrier/done-$n");
+	\$deadline = microtime(true) + 300;
+	while (count(glob("\$barrier/done-*")) < $threads) {
+		if (microtime(true) > \$deadline) {
+			echo "thread $n: the other threads never finished their dumps\n";
+			exit(1);
+		}
+		usleep(10000);
+	}
+}
+
 function thread_${n}_oom(): void
 {
 	\$grow = [];
@@ -62,13 +76,16 @@ function thread_${n}_oom(): void
 }
 
 thread_${n}_work('$dir/dumps');
+thread_${n}_wait('$dir/barrier');
 thread_${n}_oom();
 PHP
 done
 
 start=$(date +%s%N)
 set +e
-PHPRC=$dir/php.ini "$dir/zts_threads" "$dir"/thread-{0..3}.php >"$dir/out.txt" 2>&1
+scripts=()
+for ((n = 0; n < threads; n++)); do scripts+=("$dir/thread-$n.php"); done
+PHPRC=$dir/php.ini "$dir/zts_threads" "${scripts[@]}" >"$dir/out.txt" 2>&1
 rc=$?
 set -e
 ms=$(( ($(date +%s%N) - start) / 1000000 ))

@@ -9,7 +9,7 @@
  * Run with -close_fd_mask=3: the commands print to stdout and stderr.
  */
 #ifndef _GNU_SOURCE
-# define _GNU_SOURCE
+# define _GNU_SOURCE 1
 #endif
 #include <stdint.h>
 #include <stdio.h>
