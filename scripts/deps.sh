@@ -15,8 +15,8 @@ esac
 want=(build-essential autoconf pkg-config php$php-dev php$php-cli php$php-opcache zlib1g-dev)
 if [ "${1:-build}" = test ]; then
 	want+=(php$php-fpm libfcgi-bin gdb valgrind clang "${clang_rt[@]}" debootstrap procps psmisc file php-pear rsync git strace libphp$php-embed)
-	# scripts/test-versions.sh: unpacking php8.2's source package for the ZTS debug build
-	want+=(dpkg-dev)
+	# scripts/test-versions.sh, on the Debian 12 host: php8.2's source package for the ZTS debug build
+	[ "$php" != 8.2 ] || want+=(dpkg-dev libxml2-dev)
 	# DOM for the exclude-heap tests (tests/30x-exclude-heap-*.phpt, tests/e2e/exclude_heap_*.sh)
 	want+=(php$php-xml)
 fi

@@ -4,8 +4,9 @@
 #   php7.4            Debian 11 (bullseye) packages, in a debootstrap tree (chroot)
 #   php8.4            Debian 13 (trixie) packages, in a debootstrap tree (chroot)
 #   php8.2-zts-debug  PHP 8.2 built here from Debian 12's php8.2 source package
-#                     with --enable-zts --enable-debug --enable-embed, the one
-#                     build that runs the threaded test (tests/e2e/zts_threads.sh)
+#                     with --enable-zts --enable-debug --enable-embed and only
+#                     the extensions the tests use; the one build that runs
+#                     the threaded test (tests/e2e/zts_threads.sh)
 # Each build runs the same scripts/test.sh against its own php, phpize and
 # run-tests.php (its output prefixed with "[build]") and ends with one line
 # "<build>: N passed, N failed, N skipped"; a build that cannot be set up
@@ -24,7 +25,7 @@ root=$PWD
 cache=${RDUMP_CI_CACHE:-/var/cache/rdump-ci}
 zts_prefix=$cache/php8.2-zts-debug
 zts_configure=(--enable-zts --enable-debug --enable-embed --disable-all --disable-cgi --disable-phpdbg
-	--enable-cli --enable-opcache --enable-posix --enable-pcntl --with-zlib)
+	--enable-cli --enable-opcache --enable-posix --enable-pcntl --with-zlib --with-libxml --enable-dom)
 leak_re='memory leaks detected|:  Freeing 0x|Memory leaked|Assertion .* failed|zend_mm_heap corrupted'
 
 builds=("$@")
@@ -122,7 +123,8 @@ prepare_tree() {
 build_zts() {
 	local apt=$cache/apt src=$cache/php8.2-src codename dsc
 	local -a ao
-	[ -e "$zts_prefix/.rdump-ci-ready" ] && return 0
+	# reused while it was built with the same options
+	[ "$(cat "$zts_prefix/.rdump-ci-ready" 2>/dev/null)" = "${zts_configure[*]}" ] && return 0
 	[ -n "$mirror" ] || { echo "no Debian archive found in /etc/apt/sources.list*"; return 1; }
 	codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
 	rm -rf "$apt" "$src" "$zts_prefix"
@@ -142,7 +144,7 @@ build_zts() {
 		tail -n 30 "$cache/php8.2-zts-debug.build.log"
 		return 1
 	fi
-	touch "$zts_prefix/.rdump-ci-ready"
+	echo "${zts_configure[*]}" >"$zts_prefix/.rdump-ci-ready"
 	rm -rf "$src" "$apt/dl"
 }
 

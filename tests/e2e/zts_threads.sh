@@ -23,7 +23,7 @@ trap 'rm -rf "$dir"' EXIT
 here=$(cd "$(dirname "$0")" && pwd)
 
 # shellcheck disable=SC2046
-cc -std=gnu99 -O1 -g -Wall -Wextra -Werror $(php-config --includes) -o "$dir/zts_threads" "$here/zts_threads.c" \
+cc -std=gnu99 -O1 -g -Wall -Wextra -Werror -D_GNU_SOURCE $(php-config --includes) -o "$dir/zts_threads" "$here/zts_threads.c" \
 	-L"$libdir" -Wl,-rpath,"$libdir" -lphp -lpthread
 
 mkdir "$dir/dumps" "$dir/barrier"
