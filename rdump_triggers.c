@@ -244,7 +244,12 @@ typedef volatile zend_bool rdump_vm_flag;
 static volatile sig_atomic_t signal_pending;
 static int signal_installed;          /* the signal our handler is on, 0 = none */
 static struct sigaction signal_prev;  /* the handler we chain to */
+#if PHP_VERSION_ID >= 70100
 static void (*prev_interrupt)(zend_execute_data *execute_data);
+#else
+/* PHP 7.0 has no engine interrupt (EG(vm_interrupt), zend_interrupt_function), so no safe point to dump at */
+# define RDUMP_NO_VM_INTERRUPT 1
+#endif
 
 #ifdef ZTS
 /*
@@ -258,7 +263,8 @@ static rdump_vm_flag *interrupt_slots[RDUMP_INTERRUPT_SLOTS];
 
 static void raise_interrupts(void)
 {
-#ifdef ZTS
+#if defined(RDUMP_NO_VM_INTERRUPT)
+#elif defined(ZTS)
 	size_t i;
 
 	for (i = 0; i < RDUMP_INTERRUPT_SLOTS; i++) {
@@ -305,6 +311,13 @@ static int configured_signal(int warn)
 	if (RDUMP_G(signal) == NULL || RDUMP_G(signal)[0] == '\0') {
 		return 0;
 	}
+#ifdef RDUMP_NO_VM_INTERRUPT
+	if (warn && !warned) {
+		warned = 1;
+		php_error_docref(NULL, E_WARNING, "rdump.signal needs PHP 7.1 or later (PHP 7.0 has no engine interrupt); signal dumps are off");
+	}
+	return 0;
+#endif
 	if (rdump_signal_parse(RDUMP_G(signal), &signo, &why) < 0) {
 		if (warn && !warned) {
 			warned = 1;
@@ -377,6 +390,7 @@ static void install_signal(int at_startup)
 	signal_installed = signo;
 }
 
+#ifndef RDUMP_NO_VM_INTERRUPT
 static void signal_dump(void)
 {
 	char path[PATH_MAX];
@@ -412,6 +426,7 @@ static void rdump_interrupt(zend_execute_data *execute_data)
 		prev_interrupt(execute_data);
 	}
 }
+#endif
 
 /* ---- module and request hooks ---- */
 
@@ -422,8 +437,10 @@ void rdump_triggers_minit(void)
 
 	prev_error_cb = zend_error_cb;
 	zend_error_cb = rdump_error_cb;
+#ifndef RDUMP_NO_VM_INTERRUPT
 	prev_interrupt = zend_interrupt_function;
 	zend_interrupt_function = rdump_interrupt;
+#endif
 	/* Told at startup rather than at the first OOM. */
 	if (RDUMP_G(oom_dump_max_total) != NULL
 		&& rdump_size_parse(RDUMP_G(oom_dump_max_total), &budget, &why) < 0) {
@@ -444,9 +461,11 @@ void rdump_triggers_mshutdown(void)
 	if (zend_error_cb == rdump_error_cb) {
 		zend_error_cb = prev_error_cb;
 	}
+#ifndef RDUMP_NO_VM_INTERRUPT
 	if (zend_interrupt_function == rdump_interrupt) {
 		zend_interrupt_function = prev_interrupt;
 	}
+#endif
 	/* Never leave a handler that points into an unloaded library. */
 	if (signal_installed == 0) {
 		return;
@@ -464,7 +483,7 @@ void rdump_triggers_mshutdown(void)
 
 void rdump_triggers_rinit(void)
 {
-#ifdef ZTS
+#if defined(ZTS) && !defined(RDUMP_NO_VM_INTERRUPT)
 	size_t i;
 
 	for (i = 0; i < RDUMP_INTERRUPT_SLOTS; i++) {

@@ -396,7 +396,11 @@ static int elf_exec_tpoff(const elf_file *f, uint64_t st_value, int64_t *tpoff)
 	return -1;
 }
 
-/* Finds a NUL-terminated string in the file that starts with prefix and right after a NUL. */
+/*
+ * Finds a NUL-terminated string in the file that starts with prefix (a
+ * literal sized with sizeof may sit in .rodata between other data, so no
+ * NUL is required before it).
+ */
 static const char *elf_find_string(const elf_file *f, const char *prefix, size_t *len)
 {
 	const unsigned char *p = f->data, *end = f->data + f->size;
@@ -408,12 +412,10 @@ static const char *elf_find_string(const elf_file *f, const char *prefix, size_t
 		if (hit == NULL) {
 			return NULL;
 		}
-		if (hit == f->data || hit[-1] == '\0') {
-			z = memchr(hit, '\0', (size_t) (end - hit));
-			if (z != NULL && z - hit < 128) {
-				*len = (size_t) (z - hit);
-				return (const char *) hit;
-			}
+		z = memchr(hit, '\0', (size_t) (end - hit));
+		if (z != NULL && z - hit < 128) {
+			*len = (size_t) (z - hit);
+			return (const char *) hit;
 		}
 		p = hit + 1;
 	}

@@ -276,7 +276,12 @@ static void print_text(FILE *f, const char *path, const rdump_reader *r)
 	fputs("file              ", f);
 	text_bytes(f, path, strlen(path));
 	fputc('\n', f);
-	fprintf(f, "file size         %" PRIu64 " bytes%s\n", r->file_size, human(r->file_size, h, sizeof(h)));
+	if (r->gzip_bytes) {
+		fprintf(f, "compressed        gzip, %" PRIu64 " bytes%s\n", r->gzip_bytes, human(r->gzip_bytes, h, sizeof(h)));
+		fprintf(f, "file size         %" PRIu64 " bytes%s (uncompressed)\n", r->file_size, human(r->file_size, h, sizeof(h)));
+	} else {
+		fprintf(f, "file size         %" PRIu64 " bytes%s\n", r->file_size, human(r->file_size, h, sizeof(h)));
+	}
 	fprintf(f, "disk usage        %" PRIu64 " bytes%s\n", r->disk_bytes, human(r->disk_bytes, h, sizeof(h)));
 	fprintf(f, "format version    %" PRIu32 "\n", r->format_version);
 	fputs("php version       ", f);
@@ -427,6 +432,7 @@ static void print_json(FILE *f, const char *path, const rdump_reader *r)
 	fputs("{\"file\":", f);
 	json_bytes(f, path, strlen(path));
 	fprintf(f, ",\"file_size\":%" PRIu64 ",\"disk_bytes\":%" PRIu64, r->file_size, r->disk_bytes);
+	fprintf(f, ",\"gzip_bytes\":%" PRIu64, r->gzip_bytes);
 	fprintf(f, ",\"format_version\":%" PRIu32 ",\"php_version\":", r->format_version);
 	json_str(f, &r->php_version);
 	/* Addresses as hex strings: JSON numbers lose precision above 2^53. */

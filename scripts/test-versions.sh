@@ -60,9 +60,6 @@ cleanup() {
 		unmount_under "$cache/$s.tmp"
 	done
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
 # The checkout's sources (tracked and untracked, not ignored) into a fresh $1.
 copy_sources() {
 	rm -rf "$1" && mkdir -p "$1" || return 1
@@ -106,7 +103,7 @@ in_tree() {
 	local tree=$1
 	shift
 	chroot "$tree" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-		HOME=/root LANG=C.UTF-8 TERM=dumb CI="${CI:-}" RDUMP_VERSIONS=none "$@"
+		HOME=/root LANG=C.UTF-8 TERM=dumb CI="${CI:-}" RDUMP_VERSIONS=none "$@" 9>&-
 }
 
 # Tree, mounts, a copy of the sources in /build/rdump, the suite's dependencies.
@@ -167,7 +164,7 @@ run_suite() {
 	php8.2-zts-debug)
 		copy_sources "$cache/zts-work" &&
 		rm -f /tmp/rdump-*.log /tmp/rdump-*.log.txt &&
-		(cd "$cache/zts-work" && PATH="$zts_prefix/bin:$PATH" RDUMP_VERSIONS=none bash scripts/test.sh)
+		(cd "$cache/zts-work" && PATH="$zts_prefix/bin:$PATH" RDUMP_VERSIONS=none bash scripts/test.sh 9>&-)
 		;;
 	esac 2>&1 | tee "$log" | sed -u "s/^/[$b] /"
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
@@ -201,6 +198,8 @@ if ! flock -n 9; then
 	echo "waiting for another run of scripts/test-versions.sh ($cache/.lock)"
 	flock 9 || exit 1
 fi
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 declare -A ok
 pids=()
 start=$(date +%s)

@@ -10,7 +10,11 @@ set -euo pipefail
 : "${RDUMP_EXT:?}" "${RDUMP_CLI:?}" "${RDUMP_ROOT:?}"
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-out=$(RDUMP_CLI="$RDUMP_CLI" php -n -d memory_limit=-1 -d extension="$RDUMP_EXT" \
+# At the highest priority when allowed (root in CI): both sides are measured
+# alike, without the time slices of whatever else shares the machine.
+nice=()
+[ "$(id -u)" != 0 ] || nice=(nice -n -20)
+out=$(RDUMP_CLI="$RDUMP_CLI" "${nice[@]}" php -n -d memory_limit=-1 -d extension="$RDUMP_EXT" \
 	"$RDUMP_ROOT/bench/async_pause.php" 200 3 "$dir") || { echo "$out"; echo "FAIL: the bench failed"; exit 1; }
 echo "$out"
 line=$(grep '^result:' <<<"$out")

@@ -147,6 +147,24 @@ for opts in "" "--compress" "--no-stop-process"; do
 	echo "case: rdump-cli $opts on a full disk: $out"
 done
 
+# --- rdump-cli -o - into a pipe that closes early, and into /dev/full: exit 1 with the cause, target running
+for opts in "" "--compress"; do
+	[ "$opts" != --compress ] || [ "$compress" = 1 ] || continue
+	cases=$((cases + 1))
+	# shellcheck disable=SC2086
+	out=$( { "$RDUMP_CLI" --pid "$target_pid" -o - $opts --quiet 2>"$dir/pipe.err" | head -c 100 >/dev/null; } ; echo "rc=${PIPESTATUS[0]}")
+	grep -q '^rc=1$' <<<"$out" && grep -q 'Broken pipe' "$dir/pipe.err" || bad "rdump-cli -o - $opts into a closed pipe: $out $(cat "$dir/pipe.err")"
+	sleep 0.2
+	[ "$(ps -o stat= -p "$target_pid" | cut -c1)" != T ] || bad "rdump-cli -o - $opts into a closed pipe left the target stopped"
+	echo "case: rdump-cli -o - $opts into a closed pipe: $(cat "$dir/pipe.err")"
+done
+cases=$((cases + 1))
+rc=0
+out=$("$RDUMP_CLI" --pid "$target_pid" -o - --quiet 2>&1 >/dev/full) || rc=$?
+[ "$rc" = 1 ] && grep -q 'disk is full\|No space left' <<<"$out" || bad "rdump-cli -o - >/dev/full: exit $rc: $out"
+[ "$(ps -o stat= -p "$target_pid" | cut -c1)" != T ] || bad "rdump-cli -o - >/dev/full left the target stopped"
+echo "case: rdump-cli -o - >/dev/full: $out"
+
 # --- the reader inflating a compressed dump into a full TMPDIR
 if [ "$compress" = 1 ]; then
 	cases=$((cases + 1))

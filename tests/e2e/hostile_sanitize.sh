@@ -40,13 +40,27 @@ san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-poin
 cflags="-std=gnu99 -O1 -g -D_GNU_SOURCE -Wall -Wextra $san -I$RDUMP_ROOT -I$RDUMP_ROOT/format -I$RDUMP_ROOT/capture -I$RDUMP_ROOT/cli $incs"
 
 start=$(date +%s)
-# shellcheck disable=SC2086
-clang $cflags -o "$dir/rdump-cli" $cli_srcs $libs || { echo "FAIL: the sanitized rdump-cli does not build"; exit 1; }
-mkdir -p "$dir/c"
+# Every source compiled once (in parallel), then linked into the CLI and each test program.
+mkdir -p "$dir/obj" "$dir/c"
+export cflags dir
+# shellcheck disable=SC2016
+tr ' ' '\n' <<<"$cli_srcs" | grep . | xargs -P "$(nproc)" -I{} sh -c \
+	'o="$dir/obj/$(echo "{}" | tr / _).o"; clang $cflags -c "{}" -o "$o" || { echo "FAIL: {} does not build with the sanitizers"; exit 255; }' \
+	|| { echo "FAIL: the sanitized build failed"; exit 1; }
+objs() {  # the objects of the sources named in $1
+	local f
+	for f in $1; do printf '%s ' "$dir/obj/$(echo "$f" | tr / _).o"; done
+}
+# shellcheck disable=SC2046,SC2086
+clang $cflags -o "$dir/rdump-cli" $(objs "$cli_srcs") $libs || { echo "FAIL: the sanitized rdump-cli does not link"; exit 1; }
 for t in "$RDUMP_ROOT"/tests/c/test_*.c; do
-	# shellcheck disable=SC2086
-	clang $cflags $test_cflags -o "$dir/c/$(basename "$t" .c)" "$t" $lib_srcs $libs \
-		|| { echo "FAIL: $(basename "$t") does not build with the sanitizers"; exit 1; }
+	if [ -z "$test_cflags" ]; then
+		# shellcheck disable=SC2046,SC2086
+		clang $cflags -o "$dir/c/$(basename "$t" .c)" "$t" $(objs "$lib_srcs") $libs
+	else
+		# shellcheck disable=SC2086
+		clang $cflags $test_cflags -o "$dir/c/$(basename "$t" .c)" "$t" $lib_srcs $libs
+	fi || { echo "FAIL: $(basename "$t") does not build with the sanitizers"; exit 1; }
 done
 echo "built the sanitized rdump-cli and $(ls "$dir/c" | wc -l) C test programs in $(( $(date +%s) - start ))s"
 
@@ -94,6 +108,7 @@ c_pass=0 c_fail=0 c_ubsan_only=""
 for t in "$RDUMP_ROOT"/tests/c/test_*.c; do
 	name=$(basename "$t" .c)
 	rc=0
+	t0=$(date +%s)
 	"$dir/c/$name" >"$dir/out" 2>"$dir/err" || rc=$?
 	runs=$((runs + 1))
 	# The fork writer runs on a stack of its own in a clone(CLONE_VM) child, which ASan
@@ -128,10 +143,11 @@ for t in "$RDUMP_ROOT"/tests/c/test_*.c; do
 	elif [ "$rc" != 0 ] && [ "${f:-0}" = 0 ]; then
 		bad "C test $name: exit $rc: $(tail -5 "$dir/err")"
 	fi
-	echo "C test $name: ${line:-no summary}"
+	echo "C test $name: ${line:-no summary} ($(( $(date +%s) - t0 ))s)"
 done
 echo "count: sanitized C test checks: $c_pass passed, $c_fail failed (UBSan only, for the clone(CLONE_VM) writer:${c_ubsan_only:- none})"
 
+t0=$(date +%s)
 # --- fresh dumps of every kind through the sanitized CLI
 cat >"$dir/app.php" <<'PHP'
 <?php
@@ -182,5 +198,6 @@ san_run "rdump-cli --pid of a non-PHP process" err "$cli" --pid $$ -o "$dir/bash
 kill -0 "$target_pid" 2>/dev/null || bad "the target of the outside dumps died"
 
 # (The fuzz corpus goes through the same code under ASan and UBSan in tests/e2e/hostile_fuzz.sh.)
+echo "sanitized rdump-cli on fresh and outside dumps: $(( $(date +%s) - t0 ))s"
 echo "count: sanitized program runs: $runs"
 [ "$fail" = 0 ]
