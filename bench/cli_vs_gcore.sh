@@ -6,6 +6,7 @@
 # disk), and how long the target was stopped, seen from the target itself:
 # it wakes every millisecond and logs every gap over 2 ms, so the longest gap
 # during a dump is its stop time (rdump-cli's own report is shown too).
+# A warm-up round of each tool is run first and not counted.
 # Run by hand, not in CI: bench/cli_vs_gcore.sh [MB] [RUNS] [DIR]
 # DIR (default: a new directory under /tmp) receives the dumps; each round
 # deletes the previous files and syncs before timing, for both tools alike.
@@ -89,6 +90,10 @@ run_gcore() {
 	g_stop+=("$(max_gap_ms "$before")")
 }
 
+# A warm-up round of each, not counted: first use of fresh memory and files.
+run_rdump 0
+run_gcore
+r_ms=() r_size=() r_disk=() r_stop=() r_self=() g_ms=() g_size=() g_disk=() g_stop=()
 for i in $(seq "$runs"); do
 	if [ $((i % 2)) = 1 ]; then run_rdump "$i"; run_gcore; else run_gcore; run_rdump "$i"; fi
 	printf 'round %d: rdump-cli %5d ms %6.1f MiB stopped %7s ms (self-reported %s ms) | gcore %5d ms %6.1f MiB stopped %7s ms\n' \
@@ -97,12 +102,14 @@ for i in $(seq "$runs"); do
 done
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+range() { printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%s-%s", lo, hi }'; }
 rt=$(median "${r_ms[@]}"); gt=$(median "${g_ms[@]}")
 rs=$(median "${r_size[@]}"); gs=$(median "${g_size[@]}")
 rd=$(median "${r_disk[@]}"); gd=$(median "${g_disk[@]}")
 rp=$(median "${r_stop[@]}"); gp=$(median "${g_stop[@]}"); rself=$(median "${r_self[@]}")
 echo
-echo "median of $runs rounds, $mb MB of live PHP data:"
+echo "dump time ranges: rdump-cli $(range "${r_ms[@]}") ms, gcore $(range "${g_ms[@]}") ms"
+echo "median of $runs rounds (after a warm-up round), $mb MB of live PHP data:"
 awk -v rt="$rt" -v gt="$gt" -v rs="$rs" -v gs="$gs" -v rd="$rd" -v gd="$gd" -v rp="$rp" -v gp="$gp" -v rself="$rself" 'BEGIN {
 	printf "  dump time   rdump-cli %8.0f ms   gcore %8.0f ms   ratio %.2f  (goal <= 0.33: %s)\n", rt, gt, rt / gt, rt / gt <= 1 / 3 ? "met" : "missed"
 	printf "  dump size   rdump-cli %8.1f MiB  gcore %8.1f MiB  ratio %.2f  (goal <= 1: %s)\n", rs / 1048576, gs / 1048576, rs / gs, rs <= gs ? "met" : "missed"

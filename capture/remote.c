@@ -35,6 +35,8 @@
 #define RDUMP_BATCH_IOV 512
 #define RDUMP_BATCH_BYTES ((uint64_t) 64 << 20)
 #define RDUMP_IOV_MAX_BYTES ((uint64_t) 8 << 20)
+/* How far below the thread pointer static TLS is searched for the TSRM cache. */
+#define RDUMP_TLS_SCAN ((uint64_t) 64 << 10)
 
 double rdump_remote_now(void)
 {
@@ -841,24 +843,81 @@ static int read_id(rdump_target *t, uint64_t addr, uint64_t storage, int count, 
 	return read_u64(t, storage + (uint64_t) (id - 1) * 8, out);
 }
 
+/* Reads a tsrm_tls_entry { void **storage; int count; THREAD_T thread_id; ... } and checks it is tp's. */
+static int tsrm_entry(rdump_target *t, uint64_t entry, uint64_t tp, uint64_t *storage, int32_t *count)
+{
+	uint64_t w[3];
+
+	if (entry == 0 || (entry & 7) != 0 || rdump_target_read(t, entry, w, sizeof(w)) < 0) {
+		return -1;
+	}
+	memcpy(count, &w[1], sizeof(*count));
+	*storage = w[0];
+	/* pthread_self() of a glibc thread is its thread pointer. */
+	return w[0] != 0 && (w[0] & 7) == 0 && *count > 0 && *count < 100000 && w[2] == tp ? 0 : -1;
+}
+
+static int in_writable_mapping(const rdump_target *t, uint64_t addr)
+{
+	size_t lo = 0, hi = t->map.count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const rdump_map_entry *m = &RDUMP_VEC_AT(&t->map, rdump_map_entry, mid);
+
+		if (m->end <= addr) {
+			lo = mid + 1;
+		} else if (m->begin > addr) {
+			hi = mid;
+		} else {
+			return m->w && m->r;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Without a usable _tsrm_ls_cache symbol (stripped binaries, libphp with a
+ * dynamic TLS model): the cache is a word of static TLS, just below the
+ * thread pointer, that points at the thread's own TSRM entry.
+ */
+static int scan_static_tls(rdump_target *t, uint64_t tp, uint64_t *entry)
+{
+	uint64_t ps = rdump_page_size(), page, words[512];
+	size_t k, n = ps / 8 < 512 ? ps / 8 : 512;
+
+	for (page = (tp & ~(ps - 1)); page + RDUMP_TLS_SCAN > (tp & ~(ps - 1)) && page > ps; page -= ps) {
+		if (rdump_target_read(t, page, words, n * 8) < 0) {
+			continue;
+		}
+		for (k = 0; k < n; k++) {
+			uint64_t storage;
+			int32_t count;
+
+			if (page + k * 8 < tp && words[k] != 0 && in_writable_mapping(t, words[k])
+				&& tsrm_entry(t, words[k], tp, &storage, &count) == 0) {
+				*entry = words[k];
+				return 0;
+			}
+		}
+	}
+	return -1;
+}
+
 int rdump_remote_zts_addrs(rdump_target *t, rdump_remote_php *php, uint64_t main_tp, rdump_error *e)
 {
-	uint64_t entry, storage;
+	uint64_t entry = 0, storage;
 	int32_t count;
 
-	if (!php->have_tls_cache) {
-		return RDUMP_FAIL(e, "ZTS PHP: cannot find the main thread's TSRM globals "
-			"(no _tsrm_ls_cache thread-local symbol this tool can locate)", ENOEXEC);
-	}
 	if (main_tp == 0) {
 		return RDUMP_FAIL(e, "ZTS PHP: cannot read the main thread's thread pointer", ENOEXEC);
 	}
-	/* The cache holds the thread's tsrm_tls_entry: { void **storage; int count; ... }. */
-	if (read_u64(t, main_tp + (uint64_t) php->tls_cache_tpoff, &entry) < 0 || entry == 0
-		|| read_u64(t, entry, &storage) < 0 || storage == 0
-		|| rdump_target_read(t, entry + 8, &count, sizeof(count)) < 0 || count <= 0) {
-		return RDUMP_FAIL(e, "ZTS PHP: cannot find the main thread's TSRM globals "
-			"(its TSRM cache is empty or unreadable)", ENOEXEC);
+	if (!php->have_tls_cache || read_u64(t, main_tp + (uint64_t) php->tls_cache_tpoff, &entry) < 0
+		|| tsrm_entry(t, entry, main_tp, &storage, &count) < 0) {
+		if (scan_static_tls(t, main_tp, &entry) < 0 || tsrm_entry(t, entry, main_tp, &storage, &count) < 0) {
+			return RDUMP_FAIL(e, "ZTS PHP: cannot find the main thread's TSRM globals (no TSRM "
+				"entry of the main thread in its thread-local storage)", ENOEXEC);
+		}
 	}
 	if (read_id(t, php->eg_id_at, storage, count, &php->addrs.eg) < 0
 		|| read_id(t, php->cg_id_at, storage, count, &php->addrs.cg) < 0) {

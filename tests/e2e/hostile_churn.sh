@@ -10,6 +10,8 @@
 # that exists at its final path must be complete (atomic rename).
 set -euo pipefail
 : "${RDUMP_EXT:?}" "${RDUMP_CLI:?}" "${RDUMP_ROOT:?}"
+# PHP 7.x builds JSON as a module, which php -n does not load (used unquoted below)
+php_json=$(php -n -r 'echo extension_loaded("json") ? "" : "-d extension=json";')
 # Long runs belong to the primary build (PHP 8.2 NTS, CI's host); the other
 # builds of scripts/test-versions.sh run the quick set (README, "Robustness").
 mode=${RDUMP_HOSTILE:-$(php -r 'echo PHP_MAJOR_VERSION == 8 && PHP_MINOR_VERSION == 2 && !PHP_ZTS ? "full" : "quick";')}
@@ -103,7 +105,7 @@ run() {
 	rm -f "$dir"/d[0-9]* "$dir/done" "$dir/stop" "$dir/external.counts" "$dir/churn.count"
 	start=$(date +%s.%N)
 	RDUMP_CHURN_REPORT="$dir/churn.count" LD_PRELOAD="$dir/churn.so" \
-		php -n -d extension="$RDUMP_EXT" "$dir/churn_dumper.php" "$dir" "$N" "$ext" "$opts" >"$dir/php.out" 2>&1 &
+		php -n $php_json -d extension="$RDUMP_EXT" "$dir/churn_dumper.php" "$dir" "$N" "$ext" "$opts" >"$dir/php.out" 2>&1 &
 	php_pid=$!
 	local ext_pid=""
 	if [ "$external" = 1 ]; then
@@ -148,7 +150,7 @@ run() {
 # Compression exists when a compressed dump starts with the gzip magic.
 printf '<?php exit(rdump_dump($argv[1], false, ["compress" => true]) ? 0 : 1);' >"$dir/probe.php"
 compress_ok=0
-if php -n -d extension="$RDUMP_EXT" "$dir/probe.php" "$dir/probe.rdump.gz" 2>/dev/null \
+if php -n $php_json -d extension="$RDUMP_EXT" "$dir/probe.php" "$dir/probe.rdump.gz" 2>/dev/null \
 	&& [ "$(od -An -tx1 -N2 "$dir/probe.rdump.gz" | tr -d ' ')" = 1f8b ]; then
 	compress_ok=1
 fi
@@ -220,8 +222,8 @@ for t in $traps; do
 	mode=${t%%:*} expect=${t#*:}
 	rm -f "$dir/trap$ext" "$dir/trap.report"
 	if RDUMP_CHURN_SLOTS=0 RDUMP_CHURN_TRAP=$mode RDUMP_CHURN_REPORT="$dir/trap.report" LD_PRELOAD="$dir/churn.so $RDUMP_EXT" \
-		php -n -d extension="$RDUMP_EXT" "$dir/once.php" "$dir/trap$ext" "$kind" >"$dir/trap.out" 2>&1; then
-		php -n "$dir/trap_check.php" "$RDUMP_CLI" "$dir/trap$ext" "$dir/trap.report" "$mode ($kind)" "$expect" || fail=1
+		php -n $php_json -d extension="$RDUMP_EXT" "$dir/once.php" "$dir/trap$ext" "$kind" >"$dir/trap.out" 2>&1; then
+		php -n $php_json "$dir/trap_check.php" "$RDUMP_CLI" "$dir/trap$ext" "$dir/trap.report" "$mode ($kind)" "$expect" || fail=1
 	else
 		note_fail "trap $mode ($kind): rdump_dump() failed: $(tail -3 "$dir/trap.out")"
 	fi

@@ -34,7 +34,10 @@ fi
 
 fail=0 cases=0
 bad() { echo "FAIL: $*"; fail=1; }
-php_ext() { php -n -d extension="$RDUMP_EXT" "$@"; }
+# PHP 7.x builds JSON as a module, which php -n does not load
+php_json=$(php -n -r 'echo extension_loaded("json") ? "" : "-d extension=json";')
+# shellcheck disable=SC2086
+php_ext() { php -n $php_json -d extension="$RDUMP_EXT" "$@"; }
 
 # What the directory holds besides the filler: must stay empty.
 leftovers() { find "$1" -mindepth 1 ! -name filler -printf '%f\n' | sort | tr '\n' ' '; }
