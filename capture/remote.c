@@ -795,7 +795,7 @@ int rdump_remote_find_php(rdump_target *t, rdump_remote_php *php,
 		for (i = 0; i < t->map.count; i++) {
 			const rdump_map_entry *m = &RDUMP_VEC_AT(&t->map, rdump_map_entry, i);
 			size_t j;
-			int r, seen = 0;
+			int seen = 0;
 
 			if (m->inode == 0 || m->name_s.len == 0 || m->name_s.ptr[0] != '/'
 				|| basename_has_php(m) != (pass == 0)) {
@@ -807,11 +807,7 @@ int rdump_remote_find_php(rdump_target *t, rdump_remote_php *php,
 			if (seen) {
 				continue;
 			}
-			r = try_engine(t, m, php);
-			if (r < 0) {
-				return RDUMP_FAIL(e, "cannot examine the mapped files", errno);
-			}
-			if (r == 0) {
+			if (!try_engine(t, m, php)) {
 				continue;
 			}
 			if (php->tag[0] == '\0') {

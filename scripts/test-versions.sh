@@ -156,7 +156,7 @@ setup() {
 
 # Runs the suite of build $1 and prints its result line, also left in $result.
 run_suite() {
-	local b=$1 log line p f s l leaks=0
+	local b=$1 log line p f s l extra=0
 	log=$cache/$b.suite.log
 	case $b in
 	php7.4) in_tree "$cache/bullseye" bash /build/rdump/scripts/test.sh ;;
@@ -181,12 +181,17 @@ run_suite() {
 			if grep -qE "$leak_re" "$l"; then
 				echo "$b: leak report or failed assertion in $l:"
 				grep -E "$leak_re" "$l" | head -n 10
-				leaks=$((leaks + 1))
+				extra=$((extra + 1))
 			fi
 		done
-		echo "count: $b logs with a leak report or failed assertion: $leaks"
+		echo "count: $b logs with a leak report or failed assertion: $extra"
+		# the build exists for the threaded test: it must have run, not skipped
+		if ! grep -q '^PASS zts_threads' "$log"; then
+			echo "$b: tests/e2e/zts_threads.sh did not pass on this build"
+			extra=$((extra + 1))
+		fi
 	fi
-	result="$b: ${p:-0} passed, $(( ${f:-0} + leaks )) failed, ${s:-0} skipped"
+	result="$b: ${p:-0} passed, $(( ${f:-0} + extra )) failed, ${s:-0} skipped"
 	echo "$result"
 }
 

@@ -120,6 +120,8 @@ exec 7<>"$dir/pipe"
 dumper=$!
 wait_state "$pid" t || fail "the target was not held (exit case)"
 kill -9 "$pid"
+# Only once it is really gone: a killed process still has its memory until it has exited.
+for _ in $(seq 250); do case "$(state "$pid")" in Z|X|"") break;; esac; sleep 0.02; done
 cat "$dir/pipe" >/dev/null &
 drain=$!
 exec 7<&-
