@@ -11,6 +11,8 @@ scripts/deps.sh test || { echo "dependency install failed"; echo "0 passed, 1 fa
 scripts/build.sh || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
 
 passed=0 failed=0 skipped=0
+# Logs of this run only: concurrent runs on one machine must not share them.
+logs=$(mktemp -d /tmp/rdump-test-logs.XXXXXX)
 failures=()
 export RDUMP_CLI="$root/rdump-cli" RDUMP_EXT="$root/modules/rdump.so" RDUMP_ROOT="$root"
 
@@ -24,15 +26,15 @@ count_line() {  # adds a runner's "N passed, N failed[, N skipped]" line
 }
 
 echo "=== C unit tests"
-if make -s test-c >/tmp/rdump-test-c.log 2>&1; then c_rc=0; else c_rc=1; fi
-cat /tmp/rdump-test-c.log
-while read -r line; do count_line "$line" "C unit tests"; done < <(grep -E '^[0-9]+ passed, [0-9]+ failed' /tmp/rdump-test-c.log)
-if [ $c_rc != 0 ] && ! grep -qE '^[0-9]+ passed, [1-9][0-9]* failed' /tmp/rdump-test-c.log; then
+if make -s test-c >"$logs/test-c.log" 2>&1; then c_rc=0; else c_rc=1; fi
+cat "$logs/test-c.log"
+while read -r line; do count_line "$line" "C unit tests"; done < <(grep -E '^[0-9]+ passed, [0-9]+ failed' "$logs/test-c.log")
+if [ $c_rc != 0 ] && ! grep -qE '^[0-9]+ passed, [1-9][0-9]* failed' "$logs/test-c.log"; then
 	failed=$((failed + 1)); failures+=("C unit tests (build or crash)")
 fi
 
 echo "=== PHPT"
-phpt_log=/tmp/rdump-phpt.log
+phpt_log=$logs/phpt.log
 NO_INTERACTION=1 REPORT_EXIT_STATUS=1 TEST_PHP_EXECUTABLE="$(command -v php)" php run-tests.php -q -j2 --show-diff \
 	-d extension="$root/modules/rdump.so" tests/ >"$phpt_log" 2>&1
 sed 's/\x1b\[[0-9;]*m//g; s/\r/\n/g' "$phpt_log" >"$phpt_log.txt"
@@ -55,13 +57,13 @@ for t in tests/e2e/*.sh; do
 	[ -e "$t" ] || continue
 	name=$(basename "$t" .sh)
 	start=$(date +%s)
-	bash "$t" >"/tmp/rdump-e2e-$name.log" 2>&1
+	bash "$t" >"$logs/e2e-$name.log" 2>&1
 	rc=$?
 	secs=$(( $(date +%s) - start ))
 	case $rc in
-	0) passed=$((passed + 1)); echo "PASS $name (${secs}s)"; grep -E '^(figure|count):' "/tmp/rdump-e2e-$name.log" || true ;;
-	77) skipped=$((skipped + 1)); echo "SKIP $name: $(tail -1 "/tmp/rdump-e2e-$name.log")" ;;
-	*) failed=$((failed + 1)); failures+=("e2e $name"); echo "FAIL $name (exit $rc, ${secs}s)"; tail -40 "/tmp/rdump-e2e-$name.log" ;;
+	0) passed=$((passed + 1)); echo "PASS $name (${secs}s)"; grep -E '^(figure|count):' "$logs/e2e-$name.log" || true ;;
+	77) skipped=$((skipped + 1)); echo "SKIP $name: $(tail -1 "$logs/e2e-$name.log")" ;;
+	*) failed=$((failed + 1)); failures+=("e2e $name"); echo "FAIL $name (exit $rc, ${secs}s)"; tail -40 "$logs/e2e-$name.log" ;;
 	esac
 done
 
@@ -71,10 +73,10 @@ if [ "${RDUMP_VERSIONS:-}" = none ] || { [ -z "${RDUMP_VERSIONS:-}" ] && [ -z "$
 	echo "=== other PHP builds: not run (CI runs them; locally: RDUMP_VERSIONS=\"php7.4 php8.4 zts\" scripts/test.sh)"
 else
 	echo "=== other PHP builds (scripts/test-versions.sh)"
-	bash scripts/test-versions.sh 2>&1 | tee /tmp/rdump-versions.log
-	v=$(grep -cE '^[^ ]+: [0-9]+ passed, [0-9]+ failed' /tmp/rdump-versions.log)
+	bash scripts/test-versions.sh 2>&1 | tee "$logs/versions.log"
+	v=$(grep -cE '^[^ ]+: [0-9]+ passed, [0-9]+ failed' "$logs/versions.log")
 	while read -r line; do count_line "$line" "${line%%:*}"; done \
-		< <(grep -E '^[^ ]+: [0-9]+ passed, [0-9]+ failed' /tmp/rdump-versions.log)
+		< <(grep -E '^[^ ]+: [0-9]+ passed, [0-9]+ failed' "$logs/versions.log")
 	[ "$v" != 0 ] || { failed=$((failed + 1)); failures+=("other PHP builds (no result)"); }
 fi
 

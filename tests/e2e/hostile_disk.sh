@@ -89,6 +89,8 @@ compress=0
 if php_ext -r 'exit(rdump_dump($argv[1], false, ["compress" => true]) ? 0 : 1);' "$dir/roomy/probe.gz" 2>/dev/null \
 	&& [ "$(od -An -tx1 -N2 "$dir/roomy/probe.gz" | tr -d ' ')" = 1f8b ]; then
 	compress=1
+else
+	bad "rdump_dump(\$path, false, ['compress' => true]) does not write a gzip stream"
 fi
 
 # --- nearly full (128 KiB free: the dump starts, then the disk fills) and completely full

@@ -16,7 +16,7 @@ if [ "$mode" != full ]; then
 	echo "skipped: fuzzing runs on the primary build (PHP 8.2 NTS); this is PHP $(php -r 'echo PHP_VERSION, PHP_ZTS ? " ZTS" : "";') (RDUMP_HOSTILE=full forces it)"
 	exit 77
 fi
-FUZZ_SECONDS=${RDUMP_FUZZ_SECONDS:-150}
+FUZZ_SECONDS=${RDUMP_FUZZ_SECONDS:-120}
 VMEM_KB=${RDUMP_FUZZ_VMEM_KB:-262144}   # 256 MiB: a summary of a real dump needs under 32
 fuzz=$RDUMP_ROOT/tests/fuzz
 fifo=/tmp/rdump-fuzz-fifo   # named by the fallback-fifo seed

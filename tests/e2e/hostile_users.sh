@@ -115,12 +115,10 @@ if [ "$(cat /proc/sys/kernel/yama/ptrace_scope 2>/dev/null || echo 0)" = 0 ]; th
 	msg=$(as "$alice" "$cli" --pid "$alice_php" -o "$out/own.rdump" --quiet 2>&1) || rc=$?
 	[ "$rc" = 0 ] || bad "alice dumping her own php: exit $rc: $msg"
 	check_mode "$out/own.rdump" "$alice"
-	if "$cli" dump --help 2>&1 | grep -q -- '--compress'; then
-		as "$alice" "$cli" --pid "$alice_php" -o "$out/own.rdump.gz" --compress --quiet || bad "alice: compressed outside dump failed"
-		check_mode "$out/own.rdump.gz" "$alice"
-		as "$alice" "$cli" unpack "$out/own.rdump.gz" -o "$out/unpacked.rdump" || bad "alice: unpack failed"
-		check_mode "$out/unpacked.rdump" "$alice"
-	fi
+	as "$alice" "$cli" --pid "$alice_php" -o "$out/own.rdump.gz" --compress --quiet || bad "alice: compressed outside dump failed"
+	check_mode "$out/own.rdump.gz" "$alice"
+	as "$alice" "$cli" unpack "$out/own.rdump.gz" -o "$out/unpacked.rdump" || bad "alice: unpack failed"
+	check_mode "$out/unpacked.rdump" "$alice"
 else
 	echo "note: kernel.yama.ptrace_scope is not 0: alice's dump of her own process not tried"
 fi
