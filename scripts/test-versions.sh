@@ -116,12 +116,20 @@ prepare_tree() {
 	in_tree "$tree" bash /build/rdump/scripts/deps.sh test
 }
 
+# Its php.ini loads opcache, as Debian's packages do (tests that want none pass -n).
+zts_ini() {
+	echo "zend_extension=opcache" >"$zts_prefix/lib/php.ini"
+}
+
 # PHP 8.2 from the source package of this host's Debian release, installed in $zts_prefix.
 build_zts() {
 	local apt=$cache/apt src=$cache/php8.2-src codename dsc
 	local -a ao
 	# reused while it was built with the same options
-	[ "$(cat "$zts_prefix/.rdump-ci-ready" 2>/dev/null)" = "${zts_configure[*]}" ] && return 0
+	if [ "$(cat "$zts_prefix/.rdump-ci-ready" 2>/dev/null)" = "${zts_configure[*]}" ]; then
+		zts_ini
+		return 0
+	fi
 	[ -n "$mirror" ] || { echo "no Debian archive found in /etc/apt/sources.list*"; return 1; }
 	codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
 	rm -rf "$apt" "$src" "$zts_prefix"
@@ -141,6 +149,7 @@ build_zts() {
 		tail -n 30 "$cache/php8.2-zts-debug.build.log"
 		return 1
 	fi
+	zts_ini || return 1
 	echo "${zts_configure[*]}" >"$zts_prefix/.rdump-ci-ready"
 	rm -rf "$src" "$apt/dl"
 }

@@ -16,6 +16,11 @@ if ! "$fpm" -n -v 2>/dev/null | grep -q "^PHP $ver\."; then
 	echo "$fpm is not PHP $ver, the PHP the extension is built for"
 	exit 77
 fi
+# e.g. CI's ZTS debug build: Debian's NTS php-fpm cannot load that rdump.so
+if ! "$fpm" -n -d extension="$RDUMP_EXT" -m 2>/dev/null | grep -qx rdump; then
+	echo "$fpm cannot load $RDUMP_EXT (built for another build of PHP $ver: ZTS or debug)"
+	exit 77
+fi
 if ! command -v cgi-fcgi >/dev/null; then
 	echo "cgi-fcgi is not installed (libfcgi-bin; scripts/deps.sh test installs it)"
 	exit 77
