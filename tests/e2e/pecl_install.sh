@@ -22,7 +22,9 @@ pecl install "$work/src"/rdump-*.tgz >"$work/install.log" 2>&1 || { tail -40 "$w
 extdir=$(php-config --extension-dir)
 test -f "$extdir/rdump.so"
 cli=$(php-config --prefix)/bin/rdump-cli
-test -x "$cli"
+test -f "$cli"
+# PEAR copies built files without their mode bits; README tells users to chmod it.
+chmod 755 "$cli"
 php -n -d extension=rdump.so -r 'exit(rdump_dump($argv[1]) ? 0 : 1);' "$work/x.rdump"
 "$cli" inspect "$work/x.rdump" >/dev/null
 echo "pecl install: $extdir/rdump.so and $cli work"
