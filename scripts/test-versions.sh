@@ -151,7 +151,8 @@ build_zts() {
 	fi
 	zts_ini || return 1
 	echo "${zts_configure[*]}" >"$zts_prefix/.rdump-ci-ready"
-	rm -rf "$src" "$apt/dl"
+	# dpkg-source leaves a copy of the upstream tarball beside the tree
+	rm -rf "$src" "$apt/dl" "$cache"/php8.2_*.orig.tar.*
 }
 
 setup() {
