@@ -67,16 +67,14 @@ for t in tests/e2e/*.sh; do
 	esac
 done
 
-# The same suite on PHP 7.4 and 8.4 (and a ZTS debug 8.2 when asked): in CI, or when
+# The same suite on PHP 7.4, 8.4 and a ZTS debug 8.2: in CI, or when
 # RDUMP_VERSIONS names builds ("php7.4 php8.4 zts"); RDUMP_VERSIONS=none never.
 if [ "${RDUMP_VERSIONS:-}" = none ] || { [ -z "${RDUMP_VERSIONS:-}" ] && [ -z "${CI:-}" ]; }; then
 	echo "=== other PHP builds: not run (CI runs them; locally: RDUMP_VERSIONS=\"php7.4 php8.4 zts\" scripts/test.sh)"
 else
 	echo "=== other PHP builds (scripts/test-versions.sh)"
-	# The ZTS debug build still fails its OOM tests (see README, "Supported PHP
-	# versions"): CI runs it only when RDUMP_VERSIONS asks for it.
 	# shellcheck disable=SC2086
-	bash scripts/test-versions.sh ${RDUMP_VERSIONS:-php7.4 php8.4} 2>&1 | tee "$logs/versions.log"
+	bash scripts/test-versions.sh ${RDUMP_VERSIONS:-php7.4 php8.4 php8.2-zts-debug} 2>&1 | tee "$logs/versions.log"
 	v=$(grep -cE '^[^ ]+: [0-9]+ passed, [0-9]+ failed' "$logs/versions.log")
 	while read -r line; do count_line "$line" "${line%%:*}"; done \
 		< <(grep -E '^[^ ]+: [0-9]+ passed, [0-9]+ failed' "$logs/versions.log")
