@@ -681,20 +681,33 @@ static void entry_function(meta_walk *w, const zval *val, int depth)
 	}
 }
 
+/*
+ * The struct an IS_PTR table entry points to, read and kept once: 0 when the
+ * caller walks it now, -1 when it is null, seen before or unreadable.
+ */
+static int read_entry(meta_walk *w, const zval *val, void *buf, size_t size)
+{
+	uint64_t addr = P(Z_PTR_P(val));
+
+	if (Z_TYPE_P(val) != IS_PTR || addr == 0 || !first_visit(w, addr)) {
+		return -1;
+	}
+	if (rd(w, addr, buf, size) < 0) {
+		w->st->broken++;
+		return -1;
+	}
+	keep(w, addr, size);
+	return 0;
+}
+
 static void entry_property(meta_walk *w, const zval *val, int depth)
 {
 	zend_property_info pi;
-	uint64_t addr = P(Z_PTR_P(val));
 
 	(void) depth; /* attributes only (PHP 8) */
-	if (Z_TYPE_P(val) != IS_PTR || addr == 0 || !first_visit(w, addr)) {
+	if (read_entry(w, val, &pi, sizeof(pi)) < 0) {
 		return;
 	}
-	if (rd(w, addr, &pi, sizeof(pi)) < 0) {
-		w->st->broken++;
-		return;
-	}
-	keep(w, addr, sizeof(pi));
 	keep_str(w, P(pi.name));
 	keep_str(w, P(pi.doc_comment));
 #if PHP_VERSION_ID >= 80000
@@ -726,16 +739,10 @@ static void entry_class_constant(meta_walk *w, const zval *val, int depth)
 	walk_zval(w, val, depth);
 #else
 	zend_class_constant c;
-	uint64_t addr = P(Z_PTR_P(val));
 
-	if (Z_TYPE_P(val) != IS_PTR || addr == 0 || !first_visit(w, addr)) {
+	if (read_entry(w, val, &c, sizeof(c)) < 0) {
 		return;
 	}
-	if (rd(w, addr, &c, sizeof(c)) < 0) {
-		w->st->broken++;
-		return;
-	}
-	keep(w, addr, sizeof(c));
 	w->st->constants++;
 	walk_zval(w, &c.value, depth);
 	keep_str(w, P(c.doc_comment));
@@ -914,16 +921,10 @@ static void entry_class(meta_walk *w, const zval *val, int depth)
 static void entry_constant(meta_walk *w, const zval *val, int depth)
 {
 	zend_constant c;
-	uint64_t addr = P(Z_PTR_P(val));
 
-	if (Z_TYPE_P(val) != IS_PTR || addr == 0 || !first_visit(w, addr)) {
+	if (read_entry(w, val, &c, sizeof(c)) < 0) {
 		return;
 	}
-	if (rd(w, addr, &c, sizeof(c)) < 0) {
-		w->st->broken++;
-		return;
-	}
-	keep(w, addr, sizeof(c));
 	w->st->constants++;
 	keep_str(w, P(c.name));
 	walk_zval(w, &c.value, depth);

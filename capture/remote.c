@@ -518,22 +518,6 @@ static int map_path(const rdump_map_entry *m, char *buf, size_t size)
 	return 0;
 }
 
-static size_t append_hex(char *buf, size_t pos, size_t size, uint64_t v)
-{
-	char digits[17];
-	size_t n = 0;
-
-	do {
-		digits[n++] = "0123456789abcdef"[v & 15];
-		v >>= 4;
-	} while (v);
-	while (n > 0 && pos + 1 < size) {
-		buf[pos++] = digits[--n];
-	}
-	buf[pos] = '\0';
-	return pos;
-}
-
 /*
  * The file behind a mapping, as the target sees it: map_files names the very
  * inode even when it was replaced or deleted (needs CAP_SYS_ADMIN), the
@@ -551,11 +535,11 @@ static int open_mapped_file(pid_t pid, const rdump_map_entry *m, const char *pat
 
 		if (attempt == 0) {
 			proc_path(buf, sizeof(buf), pid, "map_files/");
-			pos = append_hex(buf, strlen(buf), sizeof(buf), m->begin);
+			pos = rdump_append_hex(buf, strlen(buf), sizeof(buf), m->begin);
 			if (pos + 1 < sizeof(buf)) {
 				buf[pos++] = '-';
 			}
-			append_hex(buf, pos, sizeof(buf), m->end);
+			rdump_append_hex(buf, pos, sizeof(buf), m->end);
 		} else if (attempt == 1) {
 			proc_path(buf, sizeof(buf), pid, "root");
 			pos = strlen(buf);

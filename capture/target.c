@@ -292,7 +292,7 @@ int rdump_target_read(rdump_target *t, uint64_t addr, void *buf, size_t n)
 	return 0;
 }
 
-static size_t append_hex(char *buf, size_t pos, size_t size, uint64_t v)
+size_t rdump_append_hex(char *buf, size_t pos, size_t size, uint64_t v)
 {
 	char digits[17];
 	size_t n = 0;
@@ -323,11 +323,11 @@ static void shared_data_pages(rdump_target *t, const rdump_map_entry *m,
 	int fd;
 
 	proc_path(path, sizeof(path), t->pid, "map_files/");
-	pos = append_hex(path, strlen(path), sizeof(path), m->begin);
+	pos = rdump_append_hex(path, strlen(path), sizeof(path), m->begin);
 	if (pos + 1 < sizeof(path)) {
 		path[pos++] = '-';
 	}
-	append_hex(path, pos, sizeof(path), m->end);
+	rdump_append_hex(path, pos, sizeof(path), m->end);
 	do {
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 	} while (fd < 0 && errno == EINTR);

@@ -74,4 +74,7 @@ rdump_map_kind rdump_map_classify(const rdump_map_entry *m);
 int rdump_str_eq(rdump_str s, const char *lit);
 int rdump_str_starts(rdump_str s, const char *lit);
 
+/* Appends v in lower-case hex at buf[pos] (as /proc names mappings), truncating at size; returns the new end. */
+size_t rdump_append_hex(char *buf, size_t pos, size_t size, uint64_t v);
+
 #endif

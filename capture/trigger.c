@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include "trigger.h"
 #include "mem.h"
+#include "../format/output.h"
 
 static size_t put_str(char *out, size_t pos, size_t size, const char *s, int *overflow)
 {
@@ -32,23 +33,10 @@ static size_t put_str(char *out, size_t pos, size_t size, const char *s, int *ov
 static size_t put_num(char *out, size_t pos, size_t size, uint64_t v, int neg, int *overflow)
 {
 	char digits[24];
-	size_t n = 0;
 
-	do {
-		digits[n++] = (char) ('0' + v % 10);
-		v /= 10;
-	} while (v);
-	if (neg) {
-		digits[n++] = '-';
-	}
-	while (n > 0) {
-		if (pos + 1 >= size) {
-			*overflow = 1;
-			return pos;
-		}
-		out[pos++] = digits[--n];
-	}
-	return pos;
+	digits[0] = '-';
+	rdump_append_dec(digits, neg ? 1 : 0, sizeof(digits), v);
+	return put_str(out, pos, size, digits, overflow);
 }
 
 int rdump_template_expand(const char *tmpl, uint64_t pid, uint64_t tid, int64_t now,

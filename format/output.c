@@ -23,7 +23,7 @@ static size_t append(char *buf, size_t pos, size_t size, const char *s)
 	return pos;
 }
 
-static size_t append_num(char *buf, size_t pos, size_t size, unsigned long v)
+size_t rdump_append_dec(char *buf, size_t pos, size_t size, uint64_t v)
 {
 	char digits[24];
 	size_t n = 0;
@@ -92,11 +92,11 @@ int rdump_output_open(rdump_output *o, const char *path, rdump_error *e)
 		o->tmp_path[dir_len] = '\0';
 		/* Not ending in .rdump, so quota scans and globs skip unfinished dumps. */
 		pos = append(o->tmp_path, dir_len, sizeof(o->tmp_path), ".rdump-tmp.");
-		pos = append_num(o->tmp_path, pos, sizeof(o->tmp_path), (unsigned long) getpid());
+		pos = rdump_append_dec(o->tmp_path, pos, sizeof(o->tmp_path), (uint64_t) getpid());
 		pos = append(o->tmp_path, pos, sizeof(o->tmp_path), ".");
-		pos = append_num(o->tmp_path, pos, sizeof(o->tmp_path), (unsigned long) syscall(SYS_gettid));
+		pos = rdump_append_dec(o->tmp_path, pos, sizeof(o->tmp_path), (uint64_t) syscall(SYS_gettid));
 		pos = append(o->tmp_path, pos, sizeof(o->tmp_path), ".");
-		append_num(o->tmp_path, pos, sizeof(o->tmp_path), __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
+		rdump_append_dec(o->tmp_path, pos, sizeof(o->tmp_path), __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
 		o->fd = open(o->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (o->fd >= 0) {
 			return 0;

@@ -27,6 +27,8 @@ void rdump_output_use_fd(rdump_output *o, int fd);
 int rdump_output_commit(rdump_output *o, rdump_error *e);
 /* Closes and removes the temporary file. Safe after commit or on a closed output. */
 void rdump_output_abort(rdump_output *o);
+/* Appends v in decimal at buf[pos], truncating at size (always terminated); returns the new end. No locale, no allocation. */
+size_t rdump_append_dec(char *buf, size_t pos, size_t size, uint64_t v);
 /* Checks what is at path now: 0 if nothing or a regular file. */
 int rdump_output_check_path(const char *path, rdump_error *e);
 
