@@ -19,8 +19,8 @@ var_dump((int) $m[1] === $pid, (int) $m[2] === $pid, $m[3] >= $before && $m[3] <
 var_dump(rdump_check_dump("$dir/$files[0]") === "ok pid=$pid");
 unlink("$dir/$files[0]");
 
-// 4030 bytes as written, more than PATH_MAX - 64 once each %p is a pid: skipped, never truncated.
-$long = "$dir/" . str_repeat('x', 4030 - strlen("$dir/") - strlen('%p%p%p%p.rdump')) . '%p%p%p%p.rdump';
+// 4030 bytes as written, more than PATH_MAX - 64 once each %t is 10 digits: skipped, never truncated.
+$long = "$dir/" . str_repeat('x', 4030 - strlen("$dir/") - strlen('%t%t%t%t.rdump')) . '%t%t%t%t.rdump';
 var_dump(strlen($long));
 [$rc, $out, $err] = rdump_child(['rdump.oom_dump' => $long], rdump_oom_code());
 var_dump($rc);

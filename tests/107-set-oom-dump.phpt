@@ -39,7 +39,8 @@ foreach ($cases as $name => [$ini, $code]) {
 // In this process: argument checks.
 var_dump(rdump_set_oom_dump("$dir/a\0b.rdump"));
 var_dump(rdump_set_oom_dump(str_repeat('x', 5000)));
-var_dump(rdump_set_oom_dump(str_repeat('x', 4000) . '%p%p%p%p%p%p%p%p'));
+// Each %t is 10 digits: the template fits (4008 bytes), its expansion (4040) does not, whatever the pid.
+var_dump(rdump_set_oom_dump(str_repeat('x', 4000) . '%t%t%t%t'));
 var_dump(rdump_set_oom_dump("$dir/ok.rdump"), rdump_set_oom_dump(null), rdump_set_oom_dump(''));
 rdump_rmdir($dir);
 ?>
