@@ -23,7 +23,11 @@ $entries = '';
 foreach ($files as $f) {
     $entries .= sprintf("   <file name=\"%s\" role=\"%s\"/>\n", htmlspecialchars($f, ENT_XML1), role($f));
 }
-$date = date('Y-m-d', filemtime("$root/format/rdump_format.h"));
+// The release date: when the version line last changed, the same in every clone on any day.
+$date = trim((string) shell_exec('git -C ' . escapeshellarg($root) . ' log -1 --format=%cs -- format/rdump_format.h'));
+if (!preg_match('/^\d{4}-\d{2}-\d{2}$/', $date)) {
+    $date = date('Y-m-d', filemtime("$root/format/rdump_format.h"));
+}
 echo <<<XML
 <?xml version="1.0" encoding="UTF-8"?>
 <package packagerversion="1.10.13" version="2.0" xmlns="http://pear.php.net/dtd/package-2.0" xmlns:tasks="http://pear.php.net/dtd/tasks-1.0" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://pear.php.net/dtd/tasks-1.0 http://pear.php.net/dtd/tasks-1.0.xsd http://pear.php.net/dtd/package-2.0 http://pear.php.net/dtd/package-2.0.xsd">
