@@ -429,7 +429,7 @@ int rdump_marker_clear(const char *path, rdump_error *e)
 		return RDUMP_FAIL(e, "the marker path is too long", ENAMETOOLONG);
 	}
 	if (unlink(marker) < 0 && errno != ENOENT) {
-		return RDUMP_FAIL(e, "cannot remove the stale marker <path>.done", errno);
+		return RDUMP_FAIL(e, "cannot remove the stale marker (the dump path plus \".done\")", errno);
 	}
 	return 0;
 }
@@ -446,10 +446,10 @@ int rdump_marker_write(const char *path, rdump_error *e)
 		fd = open(marker, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	} while (fd < 0 && errno == EINTR);
 	if (fd < 0) {
-		return RDUMP_FAIL(e, "cannot create the marker <path>.done", errno);
+		return RDUMP_FAIL(e, "cannot create the marker (the dump path plus \".done\")", errno);
 	}
 	if (close(fd) < 0) {
-		return RDUMP_FAIL(e, "cannot create the marker <path>.done", errno);
+		return RDUMP_FAIL(e, "cannot create the marker (the dump path plus \".done\")", errno);
 	}
 	return 0;
 }
