@@ -896,7 +896,7 @@ int rdump_remote_zts_addrs(rdump_target *t, rdump_remote_php *php, uint64_t main
 		|| tsrm_entry(t, entry, main_tp, &storage, &count) < 0) {
 		if (scan_static_tls(t, main_tp, &entry) < 0 || tsrm_entry(t, entry, main_tp, &storage, &count) < 0) {
 			return RDUMP_FAIL(e, "ZTS PHP: cannot find the main thread's TSRM globals (no TSRM "
-				"entry of the main thread in its thread-local storage)", ENOEXEC);
+				"entry of the main thread in its thread-local storage; a PHP still starting has none yet)", ENOEXEC);
 		}
 	}
 	if (read_id(t, php->eg_id_at, storage, count, &php->addrs.eg) < 0

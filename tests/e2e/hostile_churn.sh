@@ -32,6 +32,8 @@ cat >"$dir/churn_dumper.php" <<'PHP'
 <?php
 [, $dir, $n, $ext, $opts] = $argv;
 $options = json_decode($opts, true);
+// Outside dumps start from here: a ZTS PHP that is still starting has no TSRM to dump yet.
+touch("$dir/started");
 $small = [];
 for ($i = 0; $i < 100; $i++) { $small["k$i"] = new ArrayObject([$i]); }
 set_error_handler(function ($no, $msg) use (&$last) { $last = $msg; return true; });
@@ -81,6 +83,7 @@ check_file() {  # inspect (and sometimes summary) one dump, then delete it
 ext_dumps=0 ext_failed=0
 external_loop() {  # dumps php from outside until php says done; prints the counts
 	local j=0 ok=0 bad=0
+	while [ ! -e "$dir/started" ] && kill -0 "$php_pid" 2>/dev/null; do sleep 0.005; done
 	while [ ! -e "$dir/done" ] && kill -0 "$php_pid" 2>/dev/null; do
 		local how=--stop-process
 		[ $((j % 2)) = 0 ] || how=--no-stop-process
@@ -102,7 +105,7 @@ external_loop() {  # dumps php from outside until php says done; prints the coun
 # run LABEL EXT OPTIONS_JSON EXTERNAL(0|1)
 run() {
 	local label=$1 ext=$2 opts=$3 external=$4 i php_rc start
-	rm -f "$dir"/d[0-9]* "$dir/done" "$dir/stop" "$dir/external.counts" "$dir/churn.count"
+	rm -f "$dir"/d[0-9]* "$dir/started" "$dir/done" "$dir/stop" "$dir/external.counts" "$dir/churn.count"
 	start=$(date +%s.%N)
 	RDUMP_CHURN_REPORT="$dir/churn.count" LD_PRELOAD="$dir/churn.so" \
 		php -n $php_json -d extension="$RDUMP_EXT" "$dir/churn_dumper.php" "$dir" "$N" "$ext" "$opts" >"$dir/php.out" 2>&1 &
