@@ -23,6 +23,17 @@ static int rdump_test_failed;
 		} \
 	} while (0)
 
+/* dir/name in one of 8 rotating buffers: the last 8 results stay valid. */
+static inline char *rdump_test_path_in(const char *dir, const char *name)
+{
+	static char buf[8][1024];
+	static int n;
+	char *p = buf[n++ % 8];
+
+	snprintf(p, sizeof(buf[0]), "%s/%s", dir, name);
+	return p;
+}
+
 /* Prints "N passed, N failed"; the result is the process exit status. */
 static inline int rdump_test_summary(void)
 {

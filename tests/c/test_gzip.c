@@ -32,12 +32,7 @@ static size_t ps;
 
 static char *path_in(const char *name)
 {
-	static char buf[8][600];
-	static int n;
-	char *p = buf[n++ % 8];
-
-	snprintf(p, 600, "%s/%s", dir, name);
-	return p;
+	return rdump_test_path_in(dir, name);
 }
 
 static unsigned char *slurp(const char *path, size_t *len)

@@ -29,12 +29,7 @@ static char dir[] = "/tmp/rdump-test-trigger-XXXXXX";
 
 static char *path_in(const char *name)
 {
-	static char buf[4][512];
-	static int n;
-	char *p = buf[n++ % 4];
-
-	snprintf(p, 512, "%s/%s", dir, name);
-	return p;
+	return rdump_test_path_in(dir, name);
 }
 
 static void write_file(const char *name, size_t size)

@@ -26,12 +26,7 @@ static size_t ps;
 
 static char *path_in(const char *name)
 {
-	static char buf[4][512];
-	static int n;
-	char *p = buf[n++ % 4];
-
-	snprintf(p, 512, "%s/%s", dir, name);
-	return p;
+	return rdump_test_path_in(dir, name);
 }
 
 static void header_for(rdump_header *h, uint32_t regions)

@@ -12,10 +12,8 @@ set -euo pipefail
 : "${RDUMP_EXT:?}" "${RDUMP_CLI:?}" "${RDUMP_ROOT:?}"
 # PHP 7.x builds JSON as a module, which php -n does not load (used unquoted below)
 php_json=$(php -n -r 'echo extension_loaded("json") ? "" : "-d extension=json";')
-# Long runs belong to the primary build (PHP 8.2 NTS, CI's host); the other
-# builds of scripts/test-versions.sh run the quick set (README, "Robustness").
-mode=${RDUMP_HOSTILE:-$(php -r 'echo PHP_MAJOR_VERSION == 8 && PHP_MINOR_VERSION == 2 && !PHP_ZTS ? "full" : "quick";')}
-N=${RDUMP_CHURN_DUMPS:-$([ "$mode" = full ] && echo 200 || echo 50)}
+. "$(dirname "${BASH_SOURCE[0]}")/lib/hostile.bash"
+N=${RDUMP_CHURN_DUMPS:-$([ "$hostile_mode" = full ] && echo 200 || echo 50)}
 dir=$(mktemp -d /tmp/rdump-churn.XXXXXX)
 php_pid=""
 cleanup() {

@@ -9,13 +9,8 @@
 # stderr: never a signal, a hang or an allocation beyond the limit.
 set -euo pipefail
 : "${RDUMP_EXT:?}" "${RDUMP_CLI:?}" "${RDUMP_ROOT:?}"
-# Long runs belong to the primary build (PHP 8.2 NTS, CI's host); the other
-# builds of scripts/test-versions.sh run the quick set (README, "Robustness").
-mode=${RDUMP_HOSTILE:-$(php -r 'echo PHP_MAJOR_VERSION == 8 && PHP_MINOR_VERSION == 2 && !PHP_ZTS ? "full" : "quick";')}
-if [ "$mode" != full ]; then
-	echo "skipped: fuzzing runs on the primary build (PHP 8.2 NTS); this is PHP $(php -r 'echo PHP_VERSION, PHP_ZTS ? " ZTS" : "";') (RDUMP_HOSTILE=full forces it)"
-	exit 77
-fi
+. "$(dirname "${BASH_SOURCE[0]}")/lib/hostile.bash"
+hostile_full_only "fuzzing runs"
 FUZZ_SECONDS=${RDUMP_FUZZ_SECONDS:-120}
 VMEM_KB=${RDUMP_FUZZ_VMEM_KB:-262144}   # 256 MiB: a summary of a real dump needs under 32
 fuzz=$RDUMP_ROOT/tests/fuzz

@@ -11,13 +11,8 @@
 # poisoned redzones, which the write interceptor would report.
 set -uo pipefail
 : "${RDUMP_EXT:?}" "${RDUMP_CLI:?}" "${RDUMP_ROOT:?}"
-# Long runs belong to the primary build (PHP 8.2 NTS, CI's host); the other
-# builds of scripts/test-versions.sh run the quick set (README, "Robustness").
-mode=${RDUMP_HOSTILE:-$(php -r 'echo PHP_MAJOR_VERSION == 8 && PHP_MINOR_VERSION == 2 && !PHP_ZTS ? "full" : "quick";')}
-if [ "$mode" != full ]; then
-	echo "skipped: the sanitizer builds run on the primary build (PHP 8.2 NTS); this is PHP $(php -r 'echo PHP_VERSION, PHP_ZTS ? " ZTS" : "";') (RDUMP_HOSTILE=full forces it)"
-	exit 77
-fi
+. "$(dirname "${BASH_SOURCE[0]}")/lib/hostile.bash"
+hostile_full_only "the sanitizer builds run"
 command -v clang >/dev/null || { echo "clang is missing (scripts/deps.sh test installs clang and libclang-rt-14-dev)"; exit 1; }
 dir=$(mktemp -d /tmp/rdump-sanitize.XXXXXX)
 target_pid=""

@@ -12,10 +12,9 @@
 # counted after 60 and 120 more dumps: they must not grow with the count.
 set -uo pipefail
 : "${RDUMP_EXT:?}" "${RDUMP_CLI:?}"
-# Long runs belong to the primary build (PHP 8.2 NTS, CI's host); the other
-# builds of scripts/test-versions.sh run the census only (README, "Robustness").
-mode=${RDUMP_HOSTILE:-$(php -r 'echo PHP_MAJOR_VERSION == 8 && PHP_MINOR_VERSION == 2 && !PHP_ZTS ? "full" : "quick";')}
-[ "$mode" != full ] || command -v valgrind >/dev/null || { echo "valgrind is missing (scripts/deps.sh test installs it)"; exit 1; }
+# Outside the full mode (lib/hostile.bash) only the census runs.
+. "$(dirname "${BASH_SOURCE[0]}")/lib/hostile.bash"
+[ "$hostile_mode" != full ] || command -v valgrind >/dev/null || { echo "valgrind is missing (scripts/deps.sh test installs it)"; exit 1; }
 dir=$(mktemp -d /tmp/rdump-valgrind.XXXXXX)
 target_pid=""
 cleanup() {
@@ -258,7 +257,7 @@ vgrun "rdump-cli --pid --compress --no-stop-process" "$RDUMP_CLI" --pid "$target
 vgrun "rdump-cli --pid to a missing directory" "$RDUMP_CLI" --pid "$target_pid" -o "$dir/missing/x.rdump" --quiet
 "$RDUMP_CLI" inspect "$dir/outside.rdump" >/dev/null 2>&1 || bad "the outside dump under valgrind does not pass inspect"
 }
-if [ "$mode" = full ]; then
+if [ "$hostile_mode" = full ]; then
 	valgrind_runs
 else
 	echo "note: valgrind runs on the primary build (PHP 8.2 NTS) only; this is PHP $(php -r 'echo PHP_VERSION, PHP_ZTS ? " ZTS" : "";')"
