@@ -274,7 +274,7 @@ int rdump_dump_fd(rdump_target *t, const rdump_dump_opts *o, int fd,
 	h.pid = o->header_pid ? o->header_pid : (uint64_t) t->pid;
 	h.eg_address = o->php ? o->php->eg : 0;
 	h.cg_address = o->php ? o->php->cg : 0;
-	h.rss_bytes = o->header_rss ? o->header_rss : rdump_target_rss(t);
+	h.rss_bytes = o->header_rss ? o->header_rss : rdump_proc_rss(t->pid);
 	h.module_globals = o->module_globals;
 	h.module_globals_count = o->module_globals_count;
 	h.map = t->map.items;

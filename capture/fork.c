@@ -253,7 +253,6 @@ int rdump_fork_dump(const rdump_dump_opts *o, const char *path, int marker, rdum
 {
 	rdump_dump_opts wo = *o;
 	rdump_output out;
-	rdump_target self;
 	spawn_ctx ctx;
 	sigset_t all, old;
 	char *stack;
@@ -262,12 +261,8 @@ int rdump_fork_dump(const rdump_dump_opts *o, const char *path, int marker, rdum
 
 	wo.copy = RDUMP_COPY_DIRECT;
 	wo.header_pid = (uint64_t) getpid();
-	wo.header_rss = 0;
-	/* The caller's RSS: the writer's own lacks the file pages fork does not map. 0 = let it measure. */
-	if (rdump_target_open(&self, getpid(), 1, e) == 0) {
-		wo.header_rss = rdump_target_rss(&self);
-		rdump_target_close(&self);
-	}
+	/* The caller's RSS: the writer's own lacks the file pages fork does not map. */
+	wo.header_rss = rdump_proc_rss(getpid());
 	if (marker && rdump_marker_clear(path, e) < 0) {
 		return -1;
 	}

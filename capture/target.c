@@ -409,11 +409,11 @@ int rdump_target_residency(rdump_target *t, const rdump_map_entry *m,
 	return 0;
 }
 
-int64_t rdump_target_rss(rdump_target *t)
+int64_t rdump_proc_rss(pid_t pid)
 {
 	char buf[128];
 	ssize_t n;
-	int fd = open_proc(t->pid, "statm");
+	int fd = open_proc(pid, "statm");
 	uint64_t v = 0;
 	char *p;
 

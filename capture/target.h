@@ -57,7 +57,7 @@ int rdump_target_residency(rdump_target *t, const rdump_map_entry *m,
 	uint64_t start, size_t npages, unsigned char *out);
 
 /* Resident set size in bytes from /proc/<pid>/statm, or -1. */
-int64_t rdump_target_rss(rdump_target *t);
+int64_t rdump_proc_rss(pid_t pid);
 
 /* Classification of a mapping by its maps line. */
 typedef enum rdump_map_kind {

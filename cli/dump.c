@@ -640,7 +640,7 @@ static int run_dump(dump_run *r)
 	}
 	if (c->stop && c->max_buffer > 0 && rdump_remote_state(c->pid) != 'T') {
 		/* The resident size is what a default dump reads; a miss is allocated while stopped. */
-		int64_t rss = rdump_target_rss(&r->target);
+		int64_t rss = rdump_proc_rss(r->target.pid);
 		uint64_t want = rss > 0 ? (uint64_t) rss : 0;
 
 		if (want > c->max_buffer) {
