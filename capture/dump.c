@@ -86,18 +86,31 @@ int rdump_plan_build(rdump_target *t, const rdump_vec *roots, const rdump_dump_o
 	for (i = 0; i < t->map.count; i++) {
 		const rdump_map_entry *m = &RDUMP_VEC_AT(&t->map, rdump_map_entry, i);
 		enum policy p = policy_for(t, i, o);
-		uint64_t addr;
+		uint64_t addr, begin = m->begin;
 
-		if (p == P_SKIP) {
+		/*
+		 * Regions must ascend and never overlap, but the maps of a process
+		 * that runs on (rdump-cli --no-stop-process) are read in several
+		 * chunks and can repeat part of a mapping that grew or merged in
+		 * between: plan only what lies above what is planned already.
+		 */
+		if (pieces->count > 0) {
+			uint64_t planned_end = RDUMP_VEC_AT(pieces, rdump_piece, pieces->count - 1).end;
+
+			if (begin < planned_end) {
+				begin = planned_end;
+			}
+		}
+		if (p == P_SKIP || begin >= m->end) {
 			continue;
 		}
 		if (p == P_WHOLE) {
-			if (push_piece(pieces, m->begin, m->end, 0, region_count, total_bytes) < 0) {
+			if (push_piece(pieces, begin, m->end, 0, region_count, total_bytes) < 0) {
 				goto nomem;
 			}
 			continue;
 		}
-		for (addr = m->begin; addr < m->end;) {
+		for (addr = begin; addr < m->end;) {
 			size_t n = (size_t) ((m->end - addr) / ps), k;
 
 			if (n > RDUMP_PM_BATCH) {

@@ -255,6 +255,62 @@ static void test_residency_plan(void)
 	munmap(mem, npages * ps);
 }
 
+/*
+ * /proc/<pid>/maps of a process that runs on is read in chunks and can
+ * repeat part of a mapping: the plan must still ascend without overlap.
+ */
+static void test_overlapping_maps_plan(void)
+{
+	size_t npages = 64, i, at = 0, kept_pages = 0;
+	unsigned char *mem = mmap(NULL, npages * ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t lo = (uint64_t) (uintptr_t) mem, hi = lo + npages * ps, total = 0;
+	rdump_target t;
+	rdump_error e;
+	rdump_vec pieces, roots;
+	rdump_dump_opts o;
+	rdump_map_entry *m;
+	uint32_t regions = 0;
+	int ordered = 1, found = 0;
+
+	mem[2 * ps] = 1;
+	mem[40 * ps] = 1;
+	memset(&o, 0, sizeof(o));
+	rdump_vec_init(&pieces, sizeof(rdump_piece));
+	rdump_vec_init(&roots, sizeof(rdump_range));
+	RDUMP_CHECK(rdump_target_open(&t, getpid(), 1, &e) == 0, "open self");
+	RDUMP_CHECK(rdump_target_read_maps(&t, &e) == 0, "maps");
+	for (i = 0; i < t.map.count; i++) {
+		m = &RDUMP_VEC_AT(&t.map, rdump_map_entry, i);
+		if (m->begin <= lo && hi <= m->end) {
+			at = i;
+			found = 1;
+		}
+	}
+	RDUMP_CHECK(found, "the test mapping is in the maps");
+	/* The entry again right after itself, from its middle: as a resumed read prints it. */
+	RDUMP_CHECK(rdump_vec_push(&t.map) != NULL, "room for the repeated entry");
+	memmove(&RDUMP_VEC_AT(&t.map, rdump_map_entry, at + 1), &RDUMP_VEC_AT(&t.map, rdump_map_entry, at),
+		(t.map.count - 1 - at) * sizeof(rdump_map_entry));
+	RDUMP_VEC_AT(&t.map, rdump_map_entry, at + 1).begin = lo + 20 * ps;
+	RDUMP_CHECK(rdump_plan_build(&t, &roots, &o, &pieces, &regions, &total, &e) == 0, "plan");
+	for (i = 0; i < pieces.count; i++) {
+		rdump_piece *p = &RDUMP_VEC_AT(&pieces, rdump_piece, i);
+
+		if (i > 0 && p->start < RDUMP_VEC_AT(&pieces, rdump_piece, i - 1).end) {
+			ordered = 0;
+		}
+		if (p->start >= lo && p->end <= hi) {
+			kept_pages += (p->end - p->start) / ps;
+		}
+	}
+	RDUMP_CHECK(ordered, "pieces ascend and do not overlap");
+	RDUMP_CHECK(kept_pages == 2, "each touched page planned once: %zu", kept_pages);
+	rdump_vec_free(&pieces);
+	rdump_vec_free(&roots);
+	rdump_target_close(&t);
+	munmap(mem, npages * ps);
+}
+
 /* A whole self-dump without PHP: valid, and failed output leaves nothing behind. */
 static void test_self_dump_and_output(void)
 {
@@ -297,6 +353,7 @@ int main(void)
 	test_sparse_buffers_and_pipes();
 	test_maps_parse_and_ranges();
 	test_residency_plan();
+	test_overlapping_maps_plan();
 	test_self_dump_and_output();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0) {
