@@ -174,6 +174,23 @@ static void writer_wait_gate(const int gate[2])
 	close(gate[0]);
 }
 
+/*
+ * A batch task never preempts the task it wakes beside: without this, one
+ * async dump in four or five cost the caller a whole time slice (1 to 4.5 ms
+ * measured) when the gate opened and the writer took the caller's CPU. It
+ * still gets its fair share of the CPU afterwards.
+ */
+static void writer_yield_on_wakeup(void)
+{
+	struct sched_param sp;
+
+	memset(&sp, 0, sizeof(sp));
+	if (syscall(SYS_sched_setscheduler, 0, SCHED_BATCH, &sp) < 0) {
+		/* A seccomp filter may refuse it: the writer then only starts sooner. */
+		return;
+	}
+}
+
 static void writer_main(const rdump_dump_opts *o, rdump_output *out, int marker, const int gate[2])
 {
 	rdump_target t;
@@ -181,6 +198,7 @@ static void writer_main(const rdump_dump_opts *o, rdump_output *out, int marker,
 	rdump_error e;
 	size_t len = strlen(out->tmp_path);
 
+	writer_yield_on_wakeup();
 	writer_wait_gate(gate);
 	memcpy(writer_tmp, out->tmp_path, len + 1);
 	keep_only(out->fd);

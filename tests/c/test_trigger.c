@@ -3,7 +3,8 @@
  * forked writer (capture/fork.c): template expansion and its overflow, the
  * size syntax in every locale, the directory budget, the per-process gate,
  * signal names, the marker, and an asynchronous dump that appears whole,
- * leaves no zombie, and removes its temporary file when it fails.
+ * leaves no zombie, removes its temporary file when it fails, and is
+ * written by a task that does not take the caller's CPU when it wakes.
  */
 #ifndef _GNU_SOURCE
 # define _GNU_SOURCE 1
@@ -17,6 +18,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sched.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -345,6 +348,76 @@ static void test_fork_dump(void)
 	RDUMP_CHECK(count_prefix(".rdump-tmp.") == 0, "no temporary file after refusals");
 }
 
+/* Field 41 of /proc/<pid>/stat, the scheduling policy; -1 if unreadable. */
+static int stat_policy(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	ssize_t n;
+	int fd, field;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0) {
+		return -1;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0) {
+		return -1;
+	}
+	buf[n] = '\0';
+	/* The command name in parentheses may hold spaces: count from its end, field 2. */
+	p = strrchr(buf, ')');
+	for (field = 2; p != NULL && field < 41; field++) {
+		p = strchr(p + 1, ' ');
+	}
+	return p != NULL ? atoi(p + 1) : -1;
+}
+
+/*
+ * The writer runs as SCHED_BATCH. As a subreaper this process inherits the
+ * writer when the intermediate child is reaped, so it can read the policy
+ * of the writer's zombie before reaping it.
+ */
+static void test_fork_writer_policy(void)
+{
+	const char *p = path_in("batch.rdump");
+	int status, policy;
+	pid_t pid, writer;
+	siginfo_t si;
+
+	pid = fork();
+	if (pid == 0) {
+		rdump_dump_opts o;
+		rdump_error e;
+
+		if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
+			_exit(3);
+		}
+		memset(&o, 0, sizeof(o));
+		if (rdump_fork_dump(&o, p, 0, &e) < 0) {
+			_exit(4);
+		}
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOWAIT) < 0) {
+			_exit(5);
+		}
+		writer = si.si_pid;
+		policy = stat_policy(writer);
+		if (waitpid(writer, &status, 0) != writer || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			_exit(6);
+		}
+		_exit(policy == SCHED_BATCH ? 0 : 10 + (policy < 0 ? 0 : policy));
+	}
+	RDUMP_CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status),
+		"the subreaper test process ends");
+	RDUMP_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		"the writer ran as SCHED_BATCH (%d) and succeeded: exit %d (3 to 6: a step failed; 10 + n: the policy was n)",
+		SCHED_BATCH, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	RDUMP_CHECK(access(p, F_OK) == 0, "the dump is written");
+	unlink(p);
+}
+
 /* The writer fails (file size limit): it removes its temporary file, writes no marker, and says why. */
 static void test_fork_dump_failure(void)
 {
@@ -407,6 +480,7 @@ int main(void)
 	test_marker();
 	test_fork_dump();
 	test_fork_dump_failure();
+	test_fork_writer_policy();
 	rmdir(dir);
 	return rdump_test_summary();
 }
