@@ -26,6 +26,7 @@
 #include "rdump_triggers.h"
 #include "capture/self.h"
 #include "capture/trigger.h"
+#include "format/output.h"
 
 /* Room the output code needs beside the final path for its temporary name. */
 #define RDUMP_PATH_ROOM (PATH_MAX - 64)
@@ -198,6 +199,8 @@ PHP_FUNCTION(rdump_set_oom_dump)
 	zend_bool full = 0;
 #endif
 	char probe[PATH_MAX];
+	const char *slash;
+	rdump_error e;
 
 	ZEND_PARSE_PARAMETERS_START(1, 2)
 		Z_PARAM_STR_EX(path, 1, 0)
@@ -223,6 +226,15 @@ PHP_FUNCTION(rdump_set_oom_dump)
 		php_error_docref(NULL, E_WARNING, "Cannot use \"%s\" as OOM dump path: the path is too long (at most %d bytes once expanded)",
 			ZSTR_VAL(path), RDUMP_PATH_ROOM - 1);
 		RETURN_FALSE;
+	}
+	/* A directory named after the time is only known at the dump; any other can be checked now. */
+	slash = strrchr(ZSTR_VAL(path), '/');
+	if (slash == NULL || zend_memnstr(ZSTR_VAL(path), "%t", 2, slash) == NULL) {
+		if (rdump_output_check_dir(probe, &e) < 0) {
+			php_error_docref(NULL, E_WARNING, "Cannot use \"%s\" as OOM dump path: %s (%s)",
+				probe, e.what, strerror(e.err));
+			RETURN_FALSE;
+		}
 	}
 	memcpy(RDUMP_G(oom_override_path), ZSTR_VAL(path), ZSTR_LEN(path) + 1);
 	RDUMP_G(oom_override_full) = full;

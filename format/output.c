@@ -61,6 +61,45 @@ int rdump_output_check_path(const char *path, rdump_error *e)
 	return 0;
 }
 
+int rdump_output_check_dir(const char *path, rdump_error *e)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	size_t len = slash == NULL ? 0 : (slash == path ? 1 : (size_t) (slash - path));
+	struct stat st;
+
+	if (len >= sizeof(dir)) {
+		return RDUMP_FAIL(e, "the path is too long", ENAMETOOLONG);
+	}
+	if (slash == NULL) {
+		dir[0] = '.';
+		len = 1;
+	} else {
+		memcpy(dir, path, len);
+	}
+	dir[len] = '\0';
+	if (stat(dir, &st) < 0) {
+		if (errno == ENOENT || errno == ENOTDIR) {
+			return RDUMP_FAIL(e, "the directory does not exist", ENOENT);
+		}
+		return RDUMP_FAIL(e, "cannot examine the directory", errno);
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		return RDUMP_FAIL(e, "the directory does not exist", ENOTDIR);
+	}
+	/* The effective ids decide, as for the open() that will create the file. */
+	if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) < 0) {
+		if (errno == EROFS) {
+			return RDUMP_FAIL(e, "the directory is on a read-only file system", errno);
+		}
+		if (errno == EACCES || errno == EPERM) {
+			return RDUMP_FAIL(e, "cannot create a file in the directory", errno);
+		}
+		return RDUMP_FAIL(e, "cannot examine the directory", errno);
+	}
+	return 0;
+}
+
 int rdump_output_open(rdump_output *o, const char *path, rdump_error *e)
 {
 	static unsigned long counter;

@@ -31,5 +31,11 @@ void rdump_output_abort(rdump_output *o);
 size_t rdump_append_dec(char *buf, size_t pos, size_t size, uint64_t v);
 /* Checks what is at path now: 0 if nothing or a regular file. */
 int rdump_output_check_path(const char *path, rdump_error *e);
+/*
+ * Checks that the directory path would be created in exists and that this
+ * process may create files there: for paths given now and written later
+ * (the OOM dump), so that a typo is reported while it can still be fixed.
+ */
+int rdump_output_check_dir(const char *path, rdump_error *e);
 
 #endif

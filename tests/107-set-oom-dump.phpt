@@ -1,5 +1,5 @@
 --TEST--
-rdump_set_oom_dump(): a path enables the OOM dump for the request, "" disables it even when the INI sets one, null returns to the INI; bad paths are refused
+rdump_set_oom_dump(): a path enables the OOM dump for the request, "" disables it even when the INI sets one, null returns to the INI; bad paths, and directories that do not exist, are refused
 --EXTENSIONS--
 rdump
 --FILE--
@@ -41,6 +41,12 @@ var_dump(rdump_set_oom_dump("$dir/a\0b.rdump"));
 var_dump(rdump_set_oom_dump(str_repeat('x', 5000)));
 // Each %t is 10 digits: the template fits (4008 bytes), its expansion (4040) does not, whatever the pid.
 var_dump(rdump_set_oom_dump(str_repeat('x', 4000) . '%t%t%t%t'));
+// The directory must exist and take new files now, unless it is named after the time of the dump.
+var_dump(rdump_set_oom_dump("$dir/missing/x-%p.rdump"));
+touch("$dir/file");
+var_dump(rdump_set_oom_dump("$dir/file/x.rdump"));
+unlink("$dir/file");
+var_dump(rdump_set_oom_dump("$dir/by-time-%t/x.rdump"));
 var_dump(rdump_set_oom_dump("$dir/ok.rdump"), rdump_set_oom_dump(null), rdump_set_oom_dump(''));
 rdump_rmdir($dir);
 ?>
@@ -66,6 +72,13 @@ bool(false)
 
 Warning: rdump_set_oom_dump(): Cannot use "%s" as OOM dump path: the path is too long (at most 4031 bytes once expanded) in %s on line %d
 bool(false)
+
+Warning: rdump_set_oom_dump(): Cannot use "%s/missing/x-%d.rdump" as OOM dump path: the directory does not exist (No such file or directory) in %s on line %d
+bool(false)
+
+Warning: rdump_set_oom_dump(): Cannot use "%s/file/x.rdump" as OOM dump path: the directory does not exist (Not a directory) in %s on line %d
+bool(false)
+bool(true)
 bool(true)
 bool(true)
 bool(true)
