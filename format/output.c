@@ -61,6 +61,21 @@ int rdump_output_check_path(const char *path, rdump_error *e)
 	return 0;
 }
 
+/* Why a file cannot be made in the directory of a path, as the user can act on it. */
+static int dir_failure(rdump_error *e, int err, const char *otherwise)
+{
+	if (err == ENOENT) {
+		return RDUMP_FAIL(e, "the directory does not exist", err);
+	}
+	if (err == EACCES || err == EPERM) {
+		return RDUMP_FAIL(e, "cannot create a file in the directory", err);
+	}
+	if (err == EROFS) {
+		return RDUMP_FAIL(e, "the directory is on a read-only file system", err);
+	}
+	return RDUMP_FAIL(e, otherwise, err);
+}
+
 int rdump_output_check_dir(const char *path, rdump_error *e)
 {
 	char dir[PATH_MAX];
@@ -89,13 +104,7 @@ int rdump_output_check_dir(const char *path, rdump_error *e)
 	}
 	/* The effective ids decide, as for the open() that will create the file. */
 	if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) < 0) {
-		if (errno == EROFS) {
-			return RDUMP_FAIL(e, "the directory is on a read-only file system", errno);
-		}
-		if (errno == EACCES || errno == EPERM) {
-			return RDUMP_FAIL(e, "cannot create a file in the directory", errno);
-		}
-		return RDUMP_FAIL(e, "cannot examine the directory", errno);
+		return dir_failure(e, errno, "cannot examine the directory");
 	}
 	return 0;
 }
@@ -141,19 +150,8 @@ int rdump_output_open(rdump_output *o, const char *path, rdump_error *e)
 			return 0;
 		}
 		if (errno != EEXIST && errno != EINTR) {
-			int err = errno;
-
 			o->tmp_path[0] = '\0';
-			if (err == ENOENT) {
-				return RDUMP_FAIL(e, "the directory does not exist", err);
-			}
-			if (err == EACCES || err == EPERM) {
-				return RDUMP_FAIL(e, "cannot create a file in the directory", err);
-			}
-			if (err == EROFS) {
-				return RDUMP_FAIL(e, "the directory is on a read-only file system", err);
-			}
-			return RDUMP_FAIL(e, "cannot create the file", err);
+			return dir_failure(e, errno, "cannot create the file");
 		}
 	}
 	o->tmp_path[0] = '\0';

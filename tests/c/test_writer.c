@@ -202,6 +202,18 @@ static void test_maps_parse_and_ranges(void)
 }
 
 /* Residency: of a fresh 256-page anonymous mapping, only the touched pages are kept. */
+/* This process as a target with its maps read, default options and empty plan vectors. */
+static void plan_setup(rdump_target *t, rdump_dump_opts *o, rdump_vec *pieces, rdump_vec *roots)
+{
+	rdump_error e;
+
+	memset(o, 0, sizeof(*o));
+	rdump_vec_init(pieces, sizeof(rdump_piece));
+	rdump_vec_init(roots, sizeof(rdump_range));
+	RDUMP_CHECK(rdump_target_open(t, getpid(), 1, &e) == 0, "open self");
+	RDUMP_CHECK(rdump_target_read_maps(t, &e) == 0, "maps");
+}
+
 static void test_residency_plan(void)
 {
 	size_t npages = 256, i, kept_pages = 0;
@@ -217,11 +229,7 @@ static void test_residency_plan(void)
 	mem[3 * ps] = 1;
 	mem[4 * ps] = 1;  /* pages 3 and 4 touch: one piece */
 	mem[100 * ps] = 1;
-	memset(&o, 0, sizeof(o));
-	rdump_vec_init(&pieces, sizeof(rdump_piece));
-	rdump_vec_init(&roots, sizeof(rdump_range));
-	RDUMP_CHECK(rdump_target_open(&t, getpid(), 1, &e) == 0, "open self");
-	RDUMP_CHECK(rdump_target_read_maps(&t, &e) == 0, "maps");
+	plan_setup(&t, &o, &pieces, &roots);
 	RDUMP_CHECK(rdump_plan_build(&t, &roots, &o, &pieces, &regions, &total, &e) == 0, "plan");
 	for (i = 0; i < pieces.count; i++) {
 		rdump_piece *p = &RDUMP_VEC_AT(&pieces, rdump_piece, i);
@@ -274,11 +282,7 @@ static void test_overlapping_maps_plan(void)
 
 	mem[2 * ps] = 1;
 	mem[40 * ps] = 1;
-	memset(&o, 0, sizeof(o));
-	rdump_vec_init(&pieces, sizeof(rdump_piece));
-	rdump_vec_init(&roots, sizeof(rdump_range));
-	RDUMP_CHECK(rdump_target_open(&t, getpid(), 1, &e) == 0, "open self");
-	RDUMP_CHECK(rdump_target_read_maps(&t, &e) == 0, "maps");
+	plan_setup(&t, &o, &pieces, &roots);
 	for (i = 0; i < t.map.count; i++) {
 		m = &RDUMP_VEC_AT(&t.map, rdump_map_entry, i);
 		if (m->begin <= lo && hi <= m->end) {
