@@ -13,6 +13,7 @@
 #include "ext/standard/info.h"
 #include "php_rdump.h"
 #include "capture/self.h"
+#include "capture/fork.h"
 #include "rdump_triggers.h"
 
 #if PHP_VERSION_ID < 80000
@@ -211,6 +212,7 @@ PHP_RSHUTDOWN_FUNCTION(rdump)
 	(void) type;
 	(void) module_number;
 	rdump_triggers_rshutdown();
+	rdump_fork_reap();
 	return SUCCESS;
 }
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -234,6 +235,8 @@ static void writer_main(const rdump_dump_opts *o, rdump_output *out, int marker,
  * and no second copy of the page tables is made and torn down on the way.
  * The writer is forked with the raw system call, so no atfork handler runs
  * in a process that may have inherited a lock held by another thread.
+ * When this process would adopt the writer anyway (adopts_orphans), the
+ * writer is its direct child instead, reaped by rdump_fork_reap().
  */
 typedef struct spawn_ctx {
 	const rdump_dump_opts *o;
@@ -244,6 +247,14 @@ typedef struct spawn_ctx {
 } spawn_ctx;
 
 #define RDUMP_SPAWN_STACK ((size_t) 1 << 20)
+
+/*
+ * Writers this process must reap itself (see adopts_orphans); 0 = free,
+ * -1 = claimed by a call that is creating its writer. Atomic: under ZTS
+ * several threads dump and reap at once.
+ */
+#define RDUMP_OWN_WRITERS 16
+static pid_t own_writers[RDUMP_OWN_WRITERS];
 
 static void close_gate(const int gate[2])
 {
@@ -267,6 +278,65 @@ static int first_child(void *arg)
 	_exit(0);
 }
 
+static int writer_child(void *arg)
+{
+	spawn_ctx *c = arg;
+
+	writer_main(c->o, c->out, c->marker, c->gate);
+	return 0;
+}
+
+/*
+ * The init of a PID namespace (PHP as a container's entrypoint, FrankenPHP
+ * as PID 1) and a subreaper adopt their orphans: a double-forked writer
+ * would come back to this process anyway, reparented with a SIGCHLD for
+ * its pcntl handler and a zombie nobody reaps.
+ */
+static int adopts_orphans(void)
+{
+	int flag = 0;
+
+	if (getpid() == 1) {
+		return 1;
+	}
+	return prctl(PR_GET_CHILD_SUBREAPER, &flag) == 0 && flag != 0;
+}
+
+static int own_writer_claim(void)
+{
+	int i;
+
+	for (i = 0; i < RDUMP_OWN_WRITERS; i++) {
+		pid_t expected = 0;
+
+		if (__atomic_compare_exchange_n(&own_writers[i], &expected, (pid_t) -1, 0,
+				__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			return i;
+		}
+	}
+	return -1;
+}
+
+void rdump_fork_reap(void)
+{
+	int i, status;
+
+	for (i = 0; i < RDUMP_OWN_WRITERS; i++) {
+		pid_t pid = __atomic_load_n(&own_writers[i], __ATOMIC_ACQUIRE), w;
+
+		if (pid <= 0) {
+			continue;
+		}
+		do {
+			w = waitpid(pid, &status, WNOHANG | __WALL);
+		} while (w < 0 && errno == EINTR);
+		/* ECHILD: another thread, or the script with __WALL, reaped it first. */
+		if (w == pid || (w < 0 && errno == ECHILD)) {
+			__atomic_compare_exchange_n(&own_writers[i], &pid, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+		}
+	}
+}
+
 int rdump_fork_dump(const rdump_dump_opts *o, const char *path, int marker, rdump_error *e)
 {
 	rdump_dump_opts wo = *o;
@@ -275,8 +345,9 @@ int rdump_fork_dump(const rdump_dump_opts *o, const char *path, int marker, rdum
 	sigset_t all, old;
 	char *stack;
 	pid_t first, w;
-	int status, err;
+	int status, err, own;
 
+	rdump_fork_reap();
 	wo.copy = RDUMP_COPY_DIRECT;
 	wo.header_pid = (uint64_t) getpid();
 	/* The caller's RSS: the writer's own lacks the file pages fork does not map. */
@@ -314,19 +385,35 @@ int rdump_fork_dump(const rdump_dump_opts *o, const char *path, int marker, rdum
 		rdump_mem_free(stack, RDUMP_SPAWN_STACK);
 		return RDUMP_FAIL(e, "cannot block signals around the fork", err);
 	}
-	first = clone(first_child, stack + RDUMP_SPAWN_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &ctx);
+	/*
+	 * Exit signal 0 for the child made here, either one: no SIGCHLD for the
+	 * caller's handlers, and waitpid(-1) in the script never sees it. With
+	 * every slot taken, the double fork: the writer then comes back, reparented.
+	 */
+	own = adopts_orphans() ? own_writer_claim() : -1;
+	if (own >= 0) {
+		first = clone(writer_child, stack + RDUMP_SPAWN_STACK, 0, &ctx);
+	} else {
+		first = clone(first_child, stack + RDUMP_SPAWN_STACK, CLONE_VM | CLONE_VFORK, &ctx);
+	}
 	err = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (own >= 0) {
+		/* Reaped by a later call or at the end of the request. */
+		__atomic_store_n(&own_writers[own], first > 0 ? first : 0, __ATOMIC_RELEASE);
+	}
 	if (first < 0) {
 		close_gate(ctx.gate);
 		rdump_output_abort(&out);
 		rdump_mem_free(stack, RDUMP_SPAWN_STACK);
 		return RDUMP_FAIL(e, "cannot fork the writer process", err);
 	}
-	/* It has exited (CLONE_VFORK): reap it; ECHILD when SIGCHLD is ignored. */
-	do {
-		w = waitpid(first, &status, __WALL);
-	} while (w < 0 && errno == EINTR);
+	if (own < 0) {
+		/* It has exited (CLONE_VFORK): reap it. */
+		do {
+			w = waitpid(first, &status, __WALL);
+		} while (w < 0 && errno == EINTR);
+	}
 	rdump_mem_free(stack, RDUMP_SPAWN_STACK);
 	if (ctx.fork_errno != 0) {
 		close_gate(ctx.gate);

@@ -1,10 +1,11 @@
 /*
  * Fork snapshots: the process forks a writer that dumps the copy-on-write
  * image of the moment of the fork (every thread's memory at one instant)
- * while the caller carries on. A double fork leaves no zombie to the caller;
- * the writer uses only async-signal-safe calls (raw syscalls, mmap'd memory)
- * since another thread may have held a libc lock at the fork, and ends with
- * _exit.
+ * while the caller carries on. A double fork leaves no zombie to the caller
+ * (a caller that adopts its orphans keeps the writer as a child it reaps)
+ * and neither child sends it SIGCHLD. The writer uses only async-signal-safe
+ * calls (raw syscalls, mmap'd memory) since another thread may have held a
+ * libc lock at the fork, and ends with _exit.
  */
 #ifndef RDUMP_FORK_H
 #define RDUMP_FORK_H
@@ -23,5 +24,14 @@
  * (the writer reads its own image directly).
  */
 int rdump_fork_dump(const rdump_dump_opts *o, const char *path, int marker, rdump_error *e);
+
+/*
+ * Reaps, without waiting, the writers that have ended among those this
+ * process had to keep as its own children (it is the init of its PID
+ * namespace or a subreaper, so a double fork would bring them back).
+ * rdump_fork_dump() calls it first; the extension calls it at the end of
+ * every request. Cheap when there is nothing to reap.
+ */
+void rdump_fork_reap(void);
 
 #endif

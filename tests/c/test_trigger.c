@@ -3,8 +3,9 @@
  * forked writer (capture/fork.c): template expansion and its overflow, the
  * size syntax in every locale, the directory budget, the per-process gate,
  * signal names, the marker, and an asynchronous dump that appears whole,
- * leaves no zombie, removes its temporary file when it fails, and is
- * written by a task that does not take the caller's CPU when it wakes.
+ * leaves no zombie and sends no SIGCHLD (also to a subreaper), removes its
+ * temporary file when it fails, and is written by a task that does not take
+ * the caller's CPU when it wakes.
  */
 #ifndef _GNU_SOURCE
 # define _GNU_SOURCE 1
@@ -375,9 +376,9 @@ static int stat_policy(pid_t pid)
 }
 
 /*
- * The writer runs as SCHED_BATCH. As a subreaper this process inherits the
- * writer when the intermediate child is reaped, so it can read the policy
- * of the writer's zombie before reaping it.
+ * The writer runs as SCHED_BATCH. A subreaper keeps the writer as its own
+ * child (exit_signal 0, hence __WALL), so it can read the policy of the
+ * writer's zombie before reaping it.
  */
 static void test_fork_writer_policy(void)
 {
@@ -399,12 +400,12 @@ static void test_fork_writer_policy(void)
 			_exit(4);
 		}
 		memset(&si, 0, sizeof(si));
-		if (waitid(P_ALL, 0, &si, WEXITED | WNOWAIT) < 0) {
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOWAIT | __WALL) < 0) {
 			_exit(5);
 		}
 		writer = si.si_pid;
 		policy = stat_policy(writer);
-		if (waitpid(writer, &status, 0) != writer || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		if (waitpid(writer, &status, __WALL) != writer || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 			_exit(6);
 		}
 		_exit(policy == SCHED_BATCH ? 0 : 10 + (policy < 0 ? 0 : policy));
@@ -416,6 +417,94 @@ static void test_fork_writer_policy(void)
 		SCHED_BATCH, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	RDUMP_CHECK(access(p, F_OK) == 0, "the dump is written");
 	unlink(p);
+}
+
+static volatile sig_atomic_t sigchld_count;
+
+static void count_sigchld(int sig)
+{
+	(void) sig;
+	sigchld_count++;
+}
+
+/*
+ * Three async dumps send no SIGCHLD to the caller (its handler is the
+ * script's, for its own children) and leave it no zombie: as an ordinary
+ * process, and as a subreaper, which adopts the writers it does not reap
+ * itself. The exit code says what went wrong: 3 to 5 a step failed,
+ * 6 a child was left, 10 + n n signals came.
+ */
+static int sigchld_child(int subreaper)
+{
+	struct sigaction sa;
+	siginfo_t si;
+	int i;
+
+	if (subreaper && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
+		return 3;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = count_sigchld;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, NULL);
+	for (i = 0; i < 3; i++) {
+		rdump_dump_opts o;
+		rdump_error e;
+		char name[32], m[600];
+
+		snprintf(name, sizeof(name), "chld-%d-%d.rdump", subreaper, i);
+		snprintf(m, sizeof(m), "%s.done", path_in(name));
+		memset(&o, 0, sizeof(o));
+		if (rdump_fork_dump(&o, path_in(name), 1, &e) < 0) {
+			return 4;
+		}
+		if (wait_for(m) < 0) {
+			return 5;
+		}
+	}
+	/* The last writer may still be exiting after its marker. */
+	for (i = 0; i < 500; i++) {
+		rdump_fork_reap();
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0 && errno == ECHILD) {
+			break;
+		}
+		usleep(10000);
+	}
+	if (i == 500) {
+		return 6;
+	}
+	usleep(50000);
+	return sigchld_count == 0 ? 0 : 10 + (int) sigchld_count;
+}
+
+static void test_fork_no_sigchld(void)
+{
+	int subreaper, status, i;
+	pid_t pid;
+
+	for (subreaper = 0; subreaper <= 1; subreaper++) {
+		pid = fork();
+		if (pid == 0) {
+			_exit(sigchld_child(subreaper));
+		}
+		RDUMP_CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status),
+			"the %s test process ends", subreaper ? "subreaper" : "plain");
+		RDUMP_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			"%s: no SIGCHLD and no child left after three async dumps: exit %d "
+			"(3 to 5: a step failed; 6: a child left; 10 + n: n SIGCHLDs)",
+			subreaper ? "subreaper" : "plain", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		for (i = 0; i < 3; i++) {
+			char name[32];
+
+			snprintf(name, sizeof(name), "chld-%d-%d.rdump", subreaper, i);
+			RDUMP_CHECK(access(path_in(name), F_OK) == 0, "%s is written", name);
+			unlink(path_in(name));
+			snprintf(name, sizeof(name), "chld-%d-%d.rdump.done", subreaper, i);
+			unlink(path_in(name));
+		}
+	}
 }
 
 /* The writer fails (file size limit): it removes its temporary file, writes no marker, and says why. */
@@ -481,6 +570,7 @@ int main(void)
 	test_fork_dump();
 	test_fork_dump_failure();
 	test_fork_writer_policy();
+	test_fork_no_sigchld();
 	rmdir(dir);
 	return rdump_test_summary();
 }
