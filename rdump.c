@@ -192,6 +192,7 @@ PHP_MSHUTDOWN_FUNCTION(rdump)
 {
 	(void) type;
 	rdump_triggers_mshutdown();
+	rdump_fork_finish();
 	UNREGISTER_INI_ENTRIES();
 	return SUCCESS;
 }

@@ -192,6 +192,26 @@ static void writer_yield_on_wakeup(void)
 	}
 }
 
+/*
+ * The writer shares the caller's pages until either writes to them. If the
+ * copies push the memory cgroup or the machine over its limit, the OOM
+ * killer must take the writer (one lost dump) and not the process being
+ * dumped, which would otherwise score about the same.
+ */
+static void writer_first_to_oom_kill(void)
+{
+	int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		/* No /proc: the writer keeps the caller's score. */
+		return;
+	}
+	if (write(fd, "1000", 4) != 4) {
+		/* Raising one's own score needs no privilege; nothing else to try. */
+	}
+	close(fd);
+}
+
 static void writer_main(const rdump_dump_opts *o, rdump_output *out, int marker, const int gate[2])
 {
 	rdump_target t;
@@ -201,6 +221,7 @@ static void writer_main(const rdump_dump_opts *o, rdump_output *out, int marker,
 
 	writer_yield_on_wakeup();
 	writer_wait_gate(gate);
+	writer_first_to_oom_kill();
 	memcpy(writer_tmp, out->tmp_path, len + 1);
 	keep_only(out->fd);
 	writer_signals();
@@ -334,6 +355,26 @@ void rdump_fork_reap(void)
 		if (w == pid || (w < 0 && errno == ECHILD)) {
 			__atomic_compare_exchange_n(&own_writers[i], &pid, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 		}
+	}
+}
+
+void rdump_fork_finish(void)
+{
+	int i, status;
+
+	if (getpid() != 1) {
+		rdump_fork_reap();
+		return;
+	}
+	for (i = 0; i < RDUMP_OWN_WRITERS; i++) {
+		pid_t pid = __atomic_exchange_n(&own_writers[i], 0, __ATOMIC_ACQ_REL), w;
+
+		if (pid <= 0) {
+			continue;
+		}
+		do {
+			w = waitpid(pid, &status, __WALL);
+		} while (w < 0 && errno == EINTR);
 	}
 }
 

@@ -34,4 +34,13 @@ int rdump_fork_dump(const rdump_dump_opts *o, const char *path, int marker, rdum
  */
 void rdump_fork_reap(void);
 
+/*
+ * For the end of the process. PID 1 of a PID namespace waits here until its
+ * writers have finished: when it exits, the kernel kills every process left
+ * in the namespace, and the dump with them (an async OOM dump of PHP as a
+ * container's entrypoint would never be written). Anywhere else the writers
+ * outlive the caller, and this only reaps those that have ended.
+ */
+void rdump_fork_finish(void);
+
 #endif

@@ -10,6 +10,8 @@ foreach (['0', '1'] as $async) {
     // Success: the stale marker (with contents) is replaced by an empty one written after the dump.
     file_put_contents("$dir/oom.rdump.done", "stale");
     $ino = fileinode("$dir/oom.rdump.done");
+    // A second link keeps the stale inode allocated, so the file system cannot give its number to the new marker.
+    link("$dir/oom.rdump.done", "$dir.keep");
     [$rc, $out, $err, $pid] = rdump_child(['rdump.oom_dump' => "$dir/oom.rdump", 'rdump.oom_dump_marker' => '1',
         'rdump.async' => $async], rdump_oom_code());
     rdump_wait_for("$dir/oom.rdump.done");
@@ -19,6 +21,7 @@ foreach (['0', '1'] as $async) {
     var_dump(filesize("$dir/oom.rdump.done"), fileinode("$dir/oom.rdump.done") !== $ino);
     var_dump(filemtime("$dir/oom.rdump.done") >= filemtime("$dir/oom.rdump"));
     unlink("$dir/oom.rdump");
+    unlink("$dir.keep");
 
     // Failure (a directory stands at the path): the stale marker is gone and no new one appears.
     mkdir("$dir/oom.rdump");

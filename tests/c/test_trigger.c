@@ -5,7 +5,7 @@
  * signal names, the marker, and an asynchronous dump that appears whole,
  * leaves no zombie and sends no SIGCHLD (also to a subreaper), removes its
  * temporary file when it fails, and is written by a task that does not take
- * the caller's CPU when it wakes.
+ * the caller's CPU when it wakes and that the OOM killer takes first.
  */
 #ifndef _GNU_SOURCE
 # define _GNU_SOURCE 1
@@ -375,15 +375,36 @@ static int stat_policy(pid_t pid)
 	return p != NULL ? atoi(p + 1) : -1;
 }
 
+/* /proc/<pid>/oom_score_adj; -1001 if unreadable. */
+static int oom_score_adj(pid_t pid)
+{
+	char path[64], buf[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int) pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0) {
+		return -1001;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0) {
+		return -1001;
+	}
+	buf[n] = '\0';
+	return atoi(buf);
+}
+
 /*
- * The writer runs as SCHED_BATCH. A subreaper keeps the writer as its own
- * child (exit_signal 0, hence __WALL), so it can read the policy of the
- * writer's zombie before reaping it.
+ * The writer runs as SCHED_BATCH with oom_score_adj 1000. A subreaper keeps
+ * the writer as its own child (exit_signal 0, hence __WALL), so it can read
+ * both from the writer's zombie before reaping it.
  */
 static void test_fork_writer_policy(void)
 {
 	const char *p = path_in("batch.rdump");
-	int status, policy;
+	int status, policy, adj;
 	pid_t pid, writer;
 	siginfo_t si;
 
@@ -405,15 +426,20 @@ static void test_fork_writer_policy(void)
 		}
 		writer = si.si_pid;
 		policy = stat_policy(writer);
+		adj = oom_score_adj(writer);
 		if (waitpid(writer, &status, __WALL) != writer || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 			_exit(6);
+		}
+		if (adj != 1000) {
+			_exit(7);
 		}
 		_exit(policy == SCHED_BATCH ? 0 : 10 + (policy < 0 ? 0 : policy));
 	}
 	RDUMP_CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status),
 		"the subreaper test process ends");
 	RDUMP_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		"the writer ran as SCHED_BATCH (%d) and succeeded: exit %d (3 to 6: a step failed; 10 + n: the policy was n)",
+		"the writer ran as SCHED_BATCH (%d), first in line for the OOM killer, and succeeded: exit %d "
+		"(3 to 6: a step failed; 7: its oom_score_adj was not 1000; 10 + n: the policy was n)",
 		SCHED_BATCH, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	RDUMP_CHECK(access(p, F_OK) == 0, "the dump is written");
 	unlink(p);

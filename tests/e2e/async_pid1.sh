@@ -4,7 +4,8 @@
 # it as a zombie, with a SIGCHLD for the script's handler. There, async dumps
 # (rdump_dump and signal dumps) still send the script no SIGCHLD, and a
 # writer that has ended is reaped by the next dump or at the end of the
-# request: at most one zombie at a time, none once the request is over.
+# request: at most one zombie at a time, none once the request is over. An
+# async OOM dump is complete although PID 1 ends at once.
 set -euo pipefail
 : "${RDUMP_EXT:?}" "${RDUMP_CLI:?}"
 # Runs "$@" as PID 1 of a new PID namespace with its own /proc. Not
@@ -113,6 +114,30 @@ echo "$out" | grep -qx 'SIGCHLD: 0' || fail "the script's SIGCHLD handler ran fo
 for i in 0 1 2 3 4; do
 	"$RDUMP_CLI" inspect --json "$dir/d$i.rdump" | grep -q '"pid":1,' || fail "d$i.rdump does not pass inspect as pid 1"
 done
+
+# An async OOM dump by PHP as PID 1: the script dies at once after the fork,
+# and the kernel kills what is left in the namespace when PID 1 exits, so
+# the process must wait for its writer at its end.
+cat >"$dir/oom.php" <<'PHP'
+<?php
+$keep = [];
+for ($i = 0; $i < 400000; $i++) {
+    $keep[] = str_repeat('k', 100) . $i;
+}
+$a = [];
+while (true) {
+    $a[] = str_repeat('x', 1000);
+}
+PHP
+if pid1 php -n "${exts[@]}" -d extension="$RDUMP_EXT" -d memory_limit=256M -d rdump.async=1 \
+	-d rdump.oom_dump="$dir/oom-%p.rdump" "$dir/oom.php" >"$dir/oom.out" 2>&1; then
+	fail "the OOM script did not fail"
+fi
+grep -q "Allowed memory size of 268435456 bytes exhausted" "$dir/oom.out" \
+	|| fail "the OOM script did not end with PHP's message: $(cat "$dir/oom.out")"
+[ -f "$dir/oom-1.rdump" ] || fail "no OOM dump of PID 1: $(ls -a "$dir")"
+"$RDUMP_CLI" inspect --json "$dir/oom-1.rdump" | grep -q '"pid":1,' || fail "oom-1.rdump does not pass inspect as pid 1"
+echo "count: async OOM dump by PID 1, complete before the namespace ended: $(stat -c %s "$dir/oom-1.rdump") bytes"
 
 # The built-in web server as PID 1: the end of the request that dumped reaps its writer.
 mkdir "$dir/www"
