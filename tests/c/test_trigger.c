@@ -349,24 +349,36 @@ static void test_fork_dump(void)
 	RDUMP_CHECK(count_prefix(".rdump-tmp.") == 0, "no temporary file after refusals");
 }
 
-/* Field 41 of /proc/<pid>/stat, the scheduling policy; -1 if unreadable. */
-static int stat_policy(pid_t pid)
+/* /proc/<pid>/<name> into buf, NUL-terminated; -1 if unreadable. */
+static int read_proc(pid_t pid, const char *name, char *buf, size_t size)
 {
-	char path[64], buf[1024], *p;
+	char path[64];
 	ssize_t n;
-	int fd, field;
+	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int) pid, name);
 	fd = open(path, O_RDONLY);
 	if (fd < 0) {
 		return -1;
 	}
-	n = read(fd, buf, sizeof(buf) - 1);
+	n = read(fd, buf, size - 1);
 	close(fd);
 	if (n <= 0) {
 		return -1;
 	}
 	buf[n] = '\0';
+	return 0;
+}
+
+/* Field 41 of /proc/<pid>/stat, the scheduling policy; -1 if unreadable. */
+static int stat_policy(pid_t pid)
+{
+	char buf[1024], *p;
+	int field;
+
+	if (read_proc(pid, "stat", buf, sizeof(buf)) < 0) {
+		return -1;
+	}
 	/* The command name in parentheses may hold spaces: count from its end, field 2. */
 	p = strrchr(buf, ')');
 	for (field = 2; p != NULL && field < 41; field++) {
@@ -378,22 +390,9 @@ static int stat_policy(pid_t pid)
 /* /proc/<pid>/oom_score_adj; -1001 if unreadable. */
 static int oom_score_adj(pid_t pid)
 {
-	char path[64], buf[32];
-	ssize_t n;
-	int fd;
+	char buf[32];
 
-	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int) pid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0) {
-		return -1001;
-	}
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0) {
-		return -1001;
-	}
-	buf[n] = '\0';
-	return atoi(buf);
+	return read_proc(pid, "oom_score_adj", buf, sizeof(buf)) < 0 ? -1001 : atoi(buf);
 }
 
 /*
