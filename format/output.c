@@ -10,9 +10,15 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <time.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include "output.h"
+
+/* Not ending in .rdump, so quota scans and globs skip unfinished dumps. */
+#define RDUMP_TMP_PREFIX ".rdump-tmp."
+#define RDUMP_SWEEP_READS 128
 
 static size_t append(char *buf, size_t pos, size_t size, const char *s)
 {
@@ -76,15 +82,14 @@ static int dir_failure(rdump_error *e, int err, const char *otherwise)
 	return RDUMP_FAIL(e, otherwise, err);
 }
 
-int rdump_output_check_dir(const char *path, rdump_error *e)
+/* The directory part of path ("." for none, "/" for the root) into dir; -1 if it does not fit. */
+static int dir_of(const char *path, char *dir, size_t size)
 {
-	char dir[PATH_MAX];
 	const char *slash = strrchr(path, '/');
 	size_t len = slash == NULL ? 0 : (slash == path ? 1 : (size_t) (slash - path));
-	struct stat st;
 
-	if (len >= sizeof(dir)) {
-		return RDUMP_FAIL(e, "the path is too long", ENAMETOOLONG);
+	if (len >= size) {
+		return -1;
 	}
 	if (slash == NULL) {
 		dir[0] = '.';
@@ -93,6 +98,17 @@ int rdump_output_check_dir(const char *path, rdump_error *e)
 		memcpy(dir, path, len);
 	}
 	dir[len] = '\0';
+	return 0;
+}
+
+int rdump_output_check_dir(const char *path, rdump_error *e)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+
+	if (dir_of(path, dir, sizeof(dir)) < 0) {
+		return RDUMP_FAIL(e, "the path is too long", ENAMETOOLONG);
+	}
 	if (stat(dir, &st) < 0) {
 		if (errno == ENOENT || errno == ENOTDIR) {
 			return RDUMP_FAIL(e, "the directory does not exist", ENOENT);
@@ -138,8 +154,7 @@ int rdump_output_open(rdump_output *o, const char *path, rdump_error *e)
 	for (attempt = 0; attempt < 100; attempt++) {
 		memcpy(o->tmp_path, path, dir_len);
 		o->tmp_path[dir_len] = '\0';
-		/* Not ending in .rdump, so quota scans and globs skip unfinished dumps. */
-		pos = append(o->tmp_path, dir_len, sizeof(o->tmp_path), ".rdump-tmp.");
+		pos = append(o->tmp_path, dir_len, sizeof(o->tmp_path), RDUMP_TMP_PREFIX);
 		pos = rdump_append_dec(o->tmp_path, pos, sizeof(o->tmp_path), (uint64_t) getpid());
 		pos = append(o->tmp_path, pos, sizeof(o->tmp_path), ".");
 		pos = rdump_append_dec(o->tmp_path, pos, sizeof(o->tmp_path), (uint64_t) syscall(SYS_gettid));
@@ -147,6 +162,15 @@ int rdump_output_open(rdump_output *o, const char *path, rdump_error *e)
 		rdump_append_dec(o->tmp_path, pos, sizeof(o->tmp_path), __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
 		o->fd = open(o->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (o->fd >= 0) {
+			/*
+			 * Held for the file's life by whoever holds the descriptor (an
+			 * async writer too): rdump_output_sweep() removes only files
+			 * nobody holds. On a new file only a sweep's instant check can
+			 * make this wait.
+			 */
+			if (flock(o->fd, LOCK_EX) < 0) {
+				/* No locks here (ENOLCK): the sweep's age limit still keeps a file being written. */
+			}
 			return 0;
 		}
 		if (errno != EEXIST && errno != EINTR) {
@@ -191,7 +215,77 @@ int rdump_output_commit(rdump_output *o, rdump_error *e)
 		return RDUMP_FAIL(e, "cannot rename the finished dump into place", err);
 	}
 	o->tmp_path[0] = '\0';
+	rdump_output_sweep(o->path);
 	return 0;
+}
+
+static int same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* Removes name in dir if it is a leftover temporary file; see output.h. */
+static void sweep_one(int dir, const char *name, time_t now)
+{
+	struct stat st, opened, again;
+	int fd;
+
+	/* Decided before any open: opening a device or a FIFO can have effects of its own. */
+	if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode)
+			|| st.st_uid != geteuid() || now - st.st_mtime < RDUMP_STALE_TMP_SECONDS) {
+		return;
+	}
+	fd = openat(dir, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		return;
+	}
+	if (fstat(fd, &opened) == 0 && same_file(&opened, &st)
+			&& flock(fd, LOCK_EX | LOCK_NB) == 0
+			/* Still the same file under that name. */
+			&& fstatat(dir, name, &again, AT_SYMLINK_NOFOLLOW) == 0 && same_file(&again, &st)) {
+		unlinkat(dir, name, 0); /* ENOENT: another sweep took it first */
+	}
+	close(fd);
+}
+
+void rdump_output_sweep(const char *path)
+{
+	char dir_path[PATH_MAX], buf[4096];
+	struct timespec now;
+	long n;
+	int dir, reads = 0;
+
+	if (dir_of(path, dir_path, sizeof(dir_path)) < 0 || clock_gettime(CLOCK_REALTIME, &now) < 0) {
+		return;
+	}
+	dir = open(dir_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0) {
+		return;
+	}
+	/*
+	 * getdents64, not readdir: no allocation, for the forked writer. At most
+	 * RDUMP_SWEEP_READS reads of 4 KiB (some 15,000 names), so a dump into a
+	 * crowded /tmp does not pay for the whole directory.
+	 */
+	while (reads++ < RDUMP_SWEEP_READS && (n = syscall(SYS_getdents64, dir, buf, sizeof(buf))) > 0) {
+		long off = 0;
+
+		while (off < n) {
+			/* struct linux_dirent64: ino (8), off (8), reclen (2), type (1), name */
+			unsigned short reclen;
+			const char *name = buf + off + 19;
+
+			memcpy(&reclen, buf + off + 16, sizeof(reclen));
+			if (reclen == 0) {
+				break;
+			}
+			if (strncmp(name, RDUMP_TMP_PREFIX, sizeof(RDUMP_TMP_PREFIX) - 1) == 0) {
+				sweep_one(dir, name, now.tv_sec);
+			}
+			off += reclen;
+		}
+	}
+	close(dir);
 }
 
 void rdump_output_abort(rdump_output *o)

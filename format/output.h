@@ -25,6 +25,16 @@ int rdump_output_open(rdump_output *o, const char *path, rdump_error *e);
 void rdump_output_use_fd(rdump_output *o, int fd);
 /* Renames the finished file into place; on failure removes it. */
 int rdump_output_commit(rdump_output *o, rdump_error *e);
+/*
+ * Removes the temporary files that dumps killed before they could clean up
+ * (SIGKILL, the OOM killer) left in the directory of path: regular files
+ * named like ours, owned by this user, unchanged for
+ * RDUMP_STALE_TMP_SECONDS, and locked by nobody (every dump holds a lock on
+ * its file while it writes). rdump_output_commit() calls it after each
+ * complete dump. Async-signal-safe; errors only leave a file in place.
+ */
+#define RDUMP_STALE_TMP_SECONDS 60
+void rdump_output_sweep(const char *path);
 /* Closes and removes the temporary file. Safe after commit or on a closed output. */
 void rdump_output_abort(rdump_output *o);
 /* Appends v in decimal at buf[pos], truncating at size (always terminated); returns the new end. No locale, no allocation. */

@@ -3,18 +3,24 @@
  * (capture/dump.c, capture/target.c, capture/mem.c): what is written reads
  * back byte for byte, vanished pages become zeros, a dropped region patches
  * the count, zero blocks become holes, residency filtering keeps only
- * touched pages, and touching ranges form one region.
+ * touched pages, and touching ranges form one region; the temporary file
+ * of a dump is locked while it is written, and what a killed dump left is
+ * removed by the next complete one, and nothing else.
  */
 #ifndef _GNU_SOURCE
 # define _GNU_SOURCE 1
 #endif
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include "rdump_test.h"
 #include "../../format/writer.h"
 #include "../../format/reader.h"
@@ -343,6 +349,118 @@ static void test_self_dump_and_output(void)
 	rdump_target_close(&t);
 }
 
+/* Sets the modification time of path age seconds into the past. */
+static int age_file(const char *path, time_t age)
+{
+	struct timespec ts[2];
+
+	if (clock_gettime(CLOCK_REALTIME, &ts[0]) < 0) {
+		return -1;
+	}
+	ts[0].tv_sec -= age;
+	ts[1] = ts[0];
+	return utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW);
+}
+
+/* A file of name with a few bytes, age seconds old; its descriptor (open), or -1. */
+static int aged_file(const char *name, time_t age)
+{
+	int fd = open(path_in(name), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	if (fd < 0 || write(fd, "partial", 7) != 7 || age_file(path_in(name), age) < 0) {
+		perror(name);
+		exit(2);
+	}
+	return fd;
+}
+
+/* The temporary file of a dump that a SIGKILL stopped, as the OOM killer would. */
+static void killed_dump_file(char *tmp, size_t size)
+{
+	int p[2], status;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe(p) < 0) {
+		perror("pipe");
+		exit(2);
+	}
+	pid = fork();
+	if (pid == 0) {
+		rdump_output out;
+		rdump_error e;
+
+		close(p[0]);
+		if (rdump_output_open(&out, path_in("killed.rdump"), &e) < 0
+				|| write(out.fd, "partial", 7) != 7
+				|| write(p[1], out.tmp_path, strlen(out.tmp_path) + 1) < 0) {
+			_exit(1);
+		}
+		pause();
+		_exit(0);
+	}
+	close(p[1]);
+	n = read(p[0], tmp, size - 1);
+	close(p[0]);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	tmp[n > 0 ? n : 0] = '\0';
+}
+
+static void test_output_sweep(void)
+{
+	rdump_output out;
+	rdump_error e;
+	char killed[PATH_MAX];
+	struct stat st;
+	int held, fd, locked;
+
+	killed_dump_file(killed, sizeof(killed));
+	RDUMP_CHECK(killed[0] != '\0' && access(killed, F_OK) == 0, "a killed dump leaves its temporary file");
+	RDUMP_CHECK(age_file(killed, RDUMP_STALE_TMP_SECONDS + 5) == 0, "age it");
+	/* Old but locked: a dump still writing (another open file is another lock owner). */
+	held = aged_file(".rdump-tmp.999999.1.1", RDUMP_STALE_TMP_SECONDS + 5);
+	RDUMP_CHECK(flock(held, LOCK_EX) == 0, "lock");
+	/* Unlocked but new: the instant between a dump's open and its lock. */
+	close(aged_file(".rdump-tmp.999999.1.2", 0));
+	/* Old and unlocked, but not named like ours, or a symlink named like ours. */
+	close(aged_file("other.rdump", RDUMP_STALE_TMP_SECONDS + 5));
+	RDUMP_CHECK(symlink(path_in("other.rdump"), path_in(".rdump-tmp.999999.1.3")) == 0, "symlink");
+	RDUMP_CHECK(age_file(path_in(".rdump-tmp.999999.1.3"), RDUMP_STALE_TMP_SECONDS + 5) == 0, "age the symlink");
+	/* Someone else's. */
+	if (geteuid() == 0) {
+		close(aged_file(".rdump-tmp.999999.1.4", RDUMP_STALE_TMP_SECONDS + 5));
+		RDUMP_CHECK(chown(path_in(".rdump-tmp.999999.1.4"), 65534, 65534) == 0, "chown");
+	}
+
+	RDUMP_CHECK(rdump_output_open(&out, path_in("sweep.rdump"), &e) == 0, "open: %s", e.what);
+	fd = open(out.tmp_path, O_RDONLY | O_CLOEXEC);
+	locked = fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	if (fd >= 0) {
+		close(fd);
+	}
+	RDUMP_CHECK(locked, "a dump holds the lock of its temporary file while it writes");
+	RDUMP_CHECK(write(out.fd, "whole", 5) == 5, "write");
+	RDUMP_CHECK(rdump_output_commit(&out, &e) == 0, "commit: %s", e.what);
+
+	RDUMP_CHECK(access(killed, F_OK) < 0 && errno == ENOENT, "the killed dump's file is removed by the next dump");
+	RDUMP_CHECK(access(path_in(".rdump-tmp.999999.1.1"), F_OK) == 0, "a locked one is kept");
+	RDUMP_CHECK(access(path_in(".rdump-tmp.999999.1.2"), F_OK) == 0, "a new one is kept");
+	RDUMP_CHECK(access(path_in("other.rdump"), F_OK) == 0, "other names are kept");
+	RDUMP_CHECK(lstat(path_in(".rdump-tmp.999999.1.3"), &st) == 0 && S_ISLNK(st.st_mode), "a symlink is kept");
+	if (geteuid() == 0) {
+		RDUMP_CHECK(access(path_in(".rdump-tmp.999999.1.4"), F_OK) == 0, "another user's is kept");
+		unlink(path_in(".rdump-tmp.999999.1.4"));
+	}
+	RDUMP_CHECK(stat(path_in("sweep.rdump"), &st) == 0 && st.st_size == 5, "the new dump is in place");
+	close(held);
+	unlink(path_in(".rdump-tmp.999999.1.1"));
+	unlink(path_in(".rdump-tmp.999999.1.2"));
+	unlink(path_in(".rdump-tmp.999999.1.3"));
+	unlink(path_in("other.rdump"));
+	unlink(path_in("sweep.rdump"));
+}
+
 int main(void)
 {
 	char cmd[600];
@@ -359,6 +477,7 @@ int main(void)
 	test_residency_plan();
 	test_overlapping_maps_plan();
 	test_self_dump_and_output();
+	test_output_sweep();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0) {
 		fprintf(stderr, "cannot remove %s\n", dir);
