@@ -97,7 +97,7 @@ PHP
 
 exts=()
 for e in posix pcntl; do
-	php -n -m | grep -qx "$e" || exts+=(-d "extension=$e")
+	php -n -m | grep -x "$e" >/dev/null || exts+=(-d "extension=$e")
 done
 php -n "${exts[@]}" -r 'exit(function_exists("posix_kill") && function_exists("pcntl_signal") ? 0 : 1);' 2>/dev/null \
 	|| { echo "php lacks posix or pcntl"; exit 77; }
@@ -110,9 +110,9 @@ zombies() { # the lines of dump N in the output above
 }
 # Each dump reaps the writers before it, so only the latest can be a zombie.
 zombies | grep -vq ': zombies [01]$' && fail "zombies accumulate"
-echo "$out" | grep -qx 'SIGCHLD: 0' || fail "the script's SIGCHLD handler ran for rdump's processes"
+echo "$out" | grep -x 'SIGCHLD: 0' >/dev/null || fail "the script's SIGCHLD handler ran for rdump's processes"
 for i in 0 1 2 3 4; do
-	"$RDUMP_CLI" inspect --json "$dir/d$i.rdump" | grep -q '"pid":1,' || fail "d$i.rdump does not pass inspect as pid 1"
+	"$RDUMP_CLI" inspect --json "$dir/d$i.rdump" | grep '"pid":1,' >/dev/null || fail "d$i.rdump does not pass inspect as pid 1"
 done
 
 # An async OOM dump by PHP as PID 1: the script dies at once after the fork,
@@ -136,7 +136,7 @@ fi
 grep -q "Allowed memory size of 268435456 bytes exhausted" "$dir/oom.out" \
 	|| fail "the OOM script did not end with PHP's message: $(cat "$dir/oom.out")"
 [ -f "$dir/oom-1.rdump" ] || fail "no OOM dump of PID 1: $(ls -a "$dir")"
-"$RDUMP_CLI" inspect --json "$dir/oom-1.rdump" | grep -q '"pid":1,' || fail "oom-1.rdump does not pass inspect as pid 1"
+"$RDUMP_CLI" inspect --json "$dir/oom-1.rdump" | grep '"pid":1,' >/dev/null || fail "oom-1.rdump does not pass inspect as pid 1"
 echo "count: async OOM dump by PID 1, complete before the namespace ended: $(stat -c %s "$dir/oom-1.rdump") bytes"
 
 # The built-in web server as PID 1: the end of the request that dumped reaps its writer.
@@ -167,8 +167,8 @@ after=$(get count)
 echo "web server: during the dumping request: $first; the next request: $after"
 [ "$first" = "zombies 1" ] || fail "the dumping request saw '$first' (server log: $(cat "$dir/server.log"))"
 [ "$after" = "zombies 0" ] || fail "the writer was not reaped at the end of its request: '$after'"
-"$RDUMP_CLI" inspect --json "$dir/web.rdump" | grep -q '"pid":1,' || fail "web.rdump does not pass inspect as pid 1"
+"$RDUMP_CLI" inspect --json "$dir/web.rdump" | grep '"pid":1,' >/dev/null || fail "web.rdump does not pass inspect as pid 1"
 
-ls -a "$dir" | grep -q 'rdump-tmp' && fail "temporary files left"
+ls -a "$dir" | grep 'rdump-tmp' >/dev/null && fail "temporary files left"
 echo "count: 5 async dumps by PID 1 of a PID namespace, no SIGCHLD, at most one zombie at a time"
 echo "PASS"

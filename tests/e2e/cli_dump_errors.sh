@@ -60,7 +60,7 @@ cases=$((cases + 1))
 
 case "$(awk '{print $3}' "/proc/$php_pid/stat")" in T|t) fail "a failed dump left the target stopped";; esac
 [ -e "$dir/x.rdump" ] && fail "a failed dump left $dir/x.rdump"
-ls -a "$dir" | grep -q "rdump-tmp" && fail "a failed dump left a temporary file"
+ls -a "$dir" | grep "rdump-tmp" >/dev/null && fail "a failed dump left a temporary file"
 
 # Permission denied: an unprivileged user against root's process.
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then

@@ -74,7 +74,7 @@ size=$(stat -c %s "$dir/a.rdump")
 used=$(( $(stat -c %b "$dir/a.rdump") * $(stat -c %B "$dir/a.rdump") ))
 echo "figure: dump $size bytes, $used on disk"
 [ "$used" -lt "$size" ] || fail "the dump is not sparse ($used on disk for $size bytes)"
-ls -a "$dir" | grep -q "rdump-tmp" && fail "a temporary file was left behind"
+ls -a "$dir" | grep "rdump-tmp" >/dev/null && fail "a temporary file was left behind"
 
 # 2. The target runs on: its heartbeat advances, it is not stopped.
 b1=$(beats "$dir/beat"); sleep 0.3; b2=$(beats "$dir/beat")

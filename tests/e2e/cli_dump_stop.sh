@@ -90,7 +90,7 @@ dumper=$!
 sleep 0.05
 kill -TERM "$dumper" 2>/dev/null
 wait "$dumper" 2>/dev/null
-ls -a "$dir" | grep -q "rdump-tmp" && fail "SIGTERM left a temporary file"
+ls -a "$dir" | grep "rdump-tmp" >/dev/null && fail "SIGTERM left a temporary file"
 running "$pid" "$dir/beat" || fail "the target does not run after rdump-cli got SIGTERM (file case)"
 
 # 3. A target stopped before the dump stays stopped, and the dump is complete.

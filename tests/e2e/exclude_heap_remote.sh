@@ -11,7 +11,7 @@ cli=${RDUMP_CLI:-$root/rdump-cli}
 command -v php >/dev/null || { echo "php not installed"; exit 77; }
 php -n -d extension=dom -r 'exit(extension_loaded("dom") ? 0 : 1);' 2>/dev/null \
 	|| { echo "the dom extension (php8.2-xml) is not installed"; exit 77; }
-"$cli" dump --help 2>/dev/null | grep -q -- '--exclude-heap' || { echo "rdump-cli has no dump --exclude-heap"; exit 77; }
+"$cli" dump --help 2>/dev/null | grep -- '--exclude-heap' >/dev/null || { echo "rdump-cli has no dump --exclude-heap"; exit 77; }
 
 dir=$(mktemp -d /tmp/rdump-exclude-heap-remote.XXXXXX)
 pids=()

@@ -12,12 +12,12 @@ if [ -z "$fpm" ]; then
 	echo "php-fpm$ver is not installed (scripts/deps.sh test installs php8.2-fpm)"
 	exit 77
 fi
-if ! "$fpm" -n -v 2>/dev/null | grep -q "^PHP $ver\."; then
+if ! "$fpm" -n -v 2>/dev/null | grep "^PHP $ver\." >/dev/null; then
 	echo "$fpm is not PHP $ver, the PHP the extension is built for"
 	exit 77
 fi
 # e.g. CI's ZTS debug build: Debian's NTS php-fpm cannot load that rdump.so
-if ! "$fpm" -n -d extension="$RDUMP_EXT" -m 2>/dev/null | grep -qx rdump; then
+if ! "$fpm" -n -d extension="$RDUMP_EXT" -m 2>/dev/null | grep -x rdump >/dev/null; then
 	echo "$fpm cannot load $RDUMP_EXT (built for another build of PHP $ver: ZTS or debug)"
 	exit 77
 fi
@@ -158,10 +158,10 @@ kill -USR2 "$target"
 wait "$slow" || fail "slow.php request failed"
 grep -q "^slow done $target$" "$dir/slow.out" || { cat "$dir/slow.out"; fail "the signalled worker's request did not finish"; }
 [ -f "$dir/dumps/sig-$target.rdump" ] || fail "no signal dump of worker $target: $(ls "$dir/dumps")"
-"$RDUMP_CLI" inspect --json "$dir/dumps/sig-$target.rdump" | grep -q "\"pid\":$target," \
+"$RDUMP_CLI" inspect --json "$dir/dumps/sig-$target.rdump" | grep "\"pid\":$target," >/dev/null \
 	|| fail "signal dump of $target does not pass inspect"
 [ "$(workers)" = "$before" ] || fail "workers changed after the signal: '$before' -> '$(workers)'"
 out=$(req ok.php) && grep -q '^ok ' <<<"$out" || fail "pool does not serve after the signal dump"
 echo "count: signal dump of worker $target: $(stat -c %s "$dir/dumps/sig-$target.rdump") bytes; workers unchanged"
-ls "$dir/dumps" | grep -q 'rdump-tmp' && fail "temporary files left: $(ls -a "$dir/dumps")"
+ls "$dir/dumps" | grep 'rdump-tmp' >/dev/null && fail "temporary files left: $(ls -a "$dir/dumps")"
 echo "PASS"

@@ -174,7 +174,7 @@ vgrun() {
 	wait "$main" || rc=$?
 	# Forked writers may still be finishing: a finished log ends with its ERROR SUMMARY.
 	for _ in $(seq 100); do
-		! grep -L 'ERROR SUMMARY' "$dir"/vg.*.log 2>/dev/null | grep -q . && break
+		! grep -L 'ERROR SUMMARY' "$dir"/vg.*.log 2>/dev/null | grep . >/dev/null && break
 		sleep 0.1
 	done
 	for log in "$dir"/vg.*.log; do

@@ -45,7 +45,7 @@ get() {
 	php -n -r '$c = stream_context_create(["http" => ["ignore_errors" => true, "timeout" => 60]]);
 		echo @file_get_contents("http://127.0.0.1:" . $argv[1] . "/?" . $argv[2], false, $c);' "$port" "$1"
 }
-for _ in $(seq 100); do get "" 2>/dev/null | grep -q served && break; sleep 0.1; done
+for _ in $(seq 100); do get "" 2>/dev/null | grep served >/dev/null && break; sleep 0.1; done
 first=$(get "" | sed -n 's/^pid //p')
 [ -n "$first" ] || fail "server did not start"
 
@@ -68,7 +68,7 @@ files=$(cd "$dir/dumps" && ls -a | grep -v '^\.\.\?$' | tr '\n' ' ')
 echo "count: dumps after 5 OOM requests in one server process (cap 2): $files"
 [ "$files" = "ini.rdump second.rdump " ] || fail "expected exactly ini.rdump and second.rdump, got: $files"
 for f in ini.rdump second.rdump; do
-	"$RDUMP_CLI" inspect --json "$dir/dumps/$f" | grep -q "\"pid\":$first," || fail "$f does not pass inspect as pid $first"
+	"$RDUMP_CLI" inspect --json "$dir/dumps/$f" | grep "\"pid\":$first," >/dev/null || fail "$f does not pass inspect as pid $first"
 done
 kill -0 "$server" || fail "the server died"
 echo "PASS"

@@ -38,7 +38,7 @@ run() { # name, async, busy seconds, sleep seconds
 check_dump() { # path, pid
 	for _ in $(seq 200); do [ -f "$1" ] && break; sleep 0.05; done
 	[ -f "$1" ] || fail "no dump at $1: $(ls "$dir")"
-	"$RDUMP_CLI" inspect --json "$1" | grep -q "\"pid\":$2," || fail "$1 does not pass inspect as pid $2"
+	"$RDUMP_CLI" inspect --json "$1" | grep "\"pid\":$2," >/dev/null || fail "$1 does not pass inspect as pid $2"
 }
 
 # Busy loop: the dump is taken inside the loop.
@@ -63,5 +63,5 @@ wait "$bg" || fail "sleeping: the script failed: $(cat "$dir/sleeping.out")"
 bg=""
 grep -q "sleep done, 100000 items" "$dir/sleeping.out" || fail "sleeping: unexpected output: $(cat "$dir/sleeping.out")"
 echo "count: sleeping script dumped asynchronously by SIGUSR2: $(stat -c %s "$dir/sleeping-$pid.rdump") bytes"
-ls -a "$dir" | grep -q 'rdump-tmp' && fail "temporary files left"
+ls -a "$dir" | grep 'rdump-tmp' >/dev/null && fail "temporary files left"
 echo "PASS"

@@ -13,7 +13,7 @@ threads=4 dumps=20
 
 command -v php-config >/dev/null || { echo "needs php-config of a ZTS PHP with the embed SAPI"; exit 77; }
 [ "$(php -n -r 'echo PHP_ZTS;')" = 1 ] || { echo "needs a ZTS PHP (this php is NTS; scripts/test-versions.sh runs it on a ZTS debug build)"; exit 77; }
-php-config --php-sapis | grep -qw embed || { echo "needs PHP's embed SAPI (--enable-embed)"; exit 77; }
+php-config --php-sapis | grep -w embed >/dev/null || { echo "needs PHP's embed SAPI (--enable-embed)"; exit 77; }
 prefix=$(php-config --prefix)
 libdir=$prefix/lib
 [ -e "$libdir/libphp.so" ] || { echo "libphp.so not found in $libdir"; exit 1; }
