@@ -188,7 +188,6 @@ static void writer_yield_on_wakeup(void)
 	memset(&sp, 0, sizeof(sp));
 	if (syscall(SYS_sched_setscheduler, 0, SCHED_BATCH, &sp) < 0) {
 		/* A seccomp filter may refuse it: the writer then only starts sooner. */
-		return;
 	}
 }
 
@@ -338,7 +337,8 @@ static int own_writer_claim(void)
 	return -1;
 }
 
-void rdump_fork_reap(void)
+/* Reaps the own writers that have ended, or with wait, all of them once they end. */
+static void reap_own_writers(int wait)
 {
 	int i, status;
 
@@ -349,7 +349,7 @@ void rdump_fork_reap(void)
 			continue;
 		}
 		do {
-			w = waitpid(pid, &status, WNOHANG | __WALL);
+			w = waitpid(pid, &status, (wait ? 0 : WNOHANG) | __WALL);
 		} while (w < 0 && errno == EINTR);
 		/* ECHILD: another thread, or the script with __WALL, reaped it first. */
 		if (w == pid || (w < 0 && errno == ECHILD)) {
@@ -358,24 +358,14 @@ void rdump_fork_reap(void)
 	}
 }
 
+void rdump_fork_reap(void)
+{
+	reap_own_writers(0);
+}
+
 void rdump_fork_finish(void)
 {
-	int i, status;
-
-	if (getpid() != 1) {
-		rdump_fork_reap();
-		return;
-	}
-	for (i = 0; i < RDUMP_OWN_WRITERS; i++) {
-		pid_t pid = __atomic_exchange_n(&own_writers[i], 0, __ATOMIC_ACQ_REL), w;
-
-		if (pid <= 0) {
-			continue;
-		}
-		do {
-			w = waitpid(pid, &status, __WALL);
-		} while (w < 0 && errno == EINTR);
-	}
+	reap_own_writers(getpid() == 1);
 }
 
 int rdump_fork_dump(const rdump_dump_opts *o, const char *path, int marker, rdump_error *e)
