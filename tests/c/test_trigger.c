@@ -4,8 +4,9 @@
  * size syntax in every locale, the directory budget, the per-process gate,
  * signal names, the marker, and an asynchronous dump that appears whole,
  * leaves no zombie and sends no SIGCHLD (also to a subreaper), removes its
- * temporary file when it fails, and is written by a task that does not take
- * the caller's CPU when it wakes and that the OOM killer takes first.
+ * temporary file when it fails, reports a fork that fails and leaves nothing
+ * behind, and is written by a task that does not take the caller's CPU when
+ * it wakes and that the OOM killer takes first.
  */
 #ifndef _GNU_SOURCE
 # define _GNU_SOURCE 1
@@ -20,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sched.h>
+#include <grp.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -275,10 +277,10 @@ static int wait_for(const char *path)
 	return -1;
 }
 
-/* Names in dir starting with prefix. */
-static int count_prefix(const char *prefix)
+/* Names in directory in starting with prefix. */
+static int count_prefix_in(const char *in, const char *prefix)
 {
-	DIR *d = opendir(dir);
+	DIR *d = opendir(in);
 	struct dirent *de;
 	int n = 0;
 
@@ -292,6 +294,11 @@ static int count_prefix(const char *prefix)
 	}
 	closedir(d);
 	return n;
+}
+
+static int count_prefix(const char *prefix)
+{
+	return count_prefix_in(dir, prefix);
 }
 
 static void test_fork_dump(void)
@@ -453,6 +460,26 @@ static void count_sigchld(int sig)
 }
 
 /*
+ * Whether a child is still there after 5 s of rdump_fork_reap(): the last
+ * writer may still be exiting after its marker.
+ */
+static int child_left(void)
+{
+	siginfo_t si;
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		rdump_fork_reap();
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0 && errno == ECHILD) {
+			return 0;
+		}
+		usleep(10000);
+	}
+	return 1;
+}
+
+/*
  * Three async dumps send no SIGCHLD to the caller (its handler is the
  * script's, for its own children) and leave it no zombie: as an ordinary
  * process, and as a subreaper, which adopts the writers it does not reap
@@ -462,7 +489,6 @@ static void count_sigchld(int sig)
 static int sigchld_child(int subreaper)
 {
 	struct sigaction sa;
-	siginfo_t si;
 	int i;
 
 	if (subreaper && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
@@ -488,16 +514,7 @@ static int sigchld_child(int subreaper)
 			return 5;
 		}
 	}
-	/* The last writer may still be exiting after its marker. */
-	for (i = 0; i < 500; i++) {
-		rdump_fork_reap();
-		memset(&si, 0, sizeof(si));
-		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0 && errno == ECHILD) {
-			break;
-		}
-		usleep(10000);
-	}
-	if (i == 500) {
+	if (child_left()) {
 		return 6;
 	}
 	usleep(50000);
@@ -530,6 +547,112 @@ static void test_fork_no_sigchld(void)
 			unlink(path_in(name));
 		}
 	}
+}
+
+/*
+ * The fork fails (RLIMIT_NPROC, as a user with no other process): the call
+ * says so with the errno, whichever of the two forks failed, and leaves no
+ * temporary file, no marker and no child; the next dump, once the limit
+ * allows it, succeeds. A subreaper gets back the slot of its own writer
+ * each time: after more failures than it has slots, its writer is still its
+ * own child (exit signal 0), not a double-forked one that would come back
+ * with a SIGCHLD. Exit codes: 3 a setup step failed, 4 + n the dump under
+ * a limit of n processes succeeded or failed with another error, 8 a file
+ * was left, 9 a child was left, 10 the dump after the limit failed, 11 its
+ * marker never came, 12 + n n SIGCHLDs.
+ */
+#define RDUMP_TEST_UID 61234
+
+static int nproc_child(const char *in, int subreaper)
+{
+	struct sigaction sa;
+	struct rlimit rl;
+	rdump_dump_opts o;
+	rdump_error e;
+	siginfo_t si;
+	char p[600], m[608];
+	int i, limit;
+
+	snprintf(p, sizeof(p), "%s/nproc.rdump", in);
+	snprintf(m, sizeof(m), "%s.done", p);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = count_sigchld;
+	sigemptyset(&sa.sa_mask);
+	if ((subreaper && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) || sigaction(SIGCHLD, &sa, NULL) < 0
+			|| setgroups(0, NULL) < 0 || setgid(RDUMP_TEST_UID) < 0 || setuid(RDUMP_TEST_UID) < 0) {
+		return 3;
+	}
+	memset(&o, 0, sizeof(o));
+	/* 1: the first fork fails; 2: the first succeeds, the writer's fails (no subreaper). */
+	for (limit = 1; limit <= (subreaper ? 1 : 2); limit++) {
+		for (i = 0; i < (subreaper ? 20 : 3); i++) {
+			rl.rlim_cur = (rlim_t) limit;
+			rl.rlim_max = 64;
+			if (setrlimit(RLIMIT_NPROC, &rl) < 0) {
+				return 3;
+			}
+			memset(&e, 0, sizeof(e));
+			if (rdump_fork_dump(&o, p, 1, &e) == 0 || e.err != EAGAIN
+					|| strcmp(e.what, "cannot fork the writer process") != 0) {
+				return 4 + limit;
+			}
+			if (count_prefix_in(in, ".rdump-tmp.") != 0 || access(p, F_OK) == 0 || access(m, F_OK) == 0) {
+				return 8;
+			}
+			if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) == 0 || errno != ECHILD) {
+				return 9;
+			}
+		}
+	}
+	rl.rlim_cur = 64;
+	if (setrlimit(RLIMIT_NPROC, &rl) < 0) {
+		return 3;
+	}
+	if (rdump_fork_dump(&o, p, 1, &e) < 0) {
+		return 10;
+	}
+	if (wait_for(m) < 0) {
+		return 11;
+	}
+	if (child_left()) {
+		return 9;
+	}
+	usleep(50000);
+	return sigchld_count == 0 ? 0 : 12 + (int) sigchld_count;
+}
+
+static void test_fork_dump_nproc(void)
+{
+	char in[] = "/tmp/rdump-test-nproc-XXXXXX";
+	int subreaper, status;
+	pid_t pid;
+
+	if (geteuid() != 0) {
+		/* Root ignores RLIMIT_NPROC, and only root can become a user with no other process. */
+		printf("skip: the fork-failure test needs root to switch to uid %d\n", RDUMP_TEST_UID);
+		return;
+	}
+	RDUMP_CHECK(mkdtemp(in) != NULL && chown(in, RDUMP_TEST_UID, RDUMP_TEST_UID) == 0,
+		"a directory for uid %d", RDUMP_TEST_UID);
+	for (subreaper = 0; subreaper <= 1; subreaper++) {
+		char p[600];
+
+		pid = fork();
+		if (pid == 0) {
+			_exit(nproc_child(in, subreaper));
+		}
+		RDUMP_CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			"%s: a failed fork is reported with EAGAIN and leaves nothing behind; the next dump succeeds: "
+			"exit %d (3: setup; 5, 6: the dump under a limit of 1, 2 processes; 8: a file left; "
+			"9: a child left; 10, 11: the dump after; 12 + n: n SIGCHLDs)",
+			subreaper ? "subreaper" : "plain", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		snprintf(p, sizeof(p), "%s/nproc.rdump", in);
+		RDUMP_CHECK(access(p, F_OK) == 0, "%s: the dump after the limit is written", subreaper ? "subreaper" : "plain");
+		unlink(p);
+		snprintf(p, sizeof(p), "%s/nproc.rdump.done", in);
+		unlink(p);
+	}
+	RDUMP_CHECK(rmdir(in) == 0, "nothing else left in %s", in);
 }
 
 /* The writer fails (file size limit): it removes its temporary file, writes no marker, and says why. */
@@ -596,6 +719,7 @@ int main(void)
 	test_fork_dump_failure();
 	test_fork_writer_policy();
 	test_fork_no_sigchld();
+	test_fork_dump_nproc();
 	rmdir(dir);
 	return rdump_test_summary();
 }
