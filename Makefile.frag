@@ -26,7 +26,7 @@ RDUMP_LIB_SRCS = $(filter-out %/cli/main.c %/cli/inspect.c %/cli/summary.c %/cli
 
 $(builddir)/tests/c/%: $(srcdir)/tests/c/%.c $(RDUMP_LIB_SRCS) $(RDUMP_HEADERS)
 	@mkdir -p $(builddir)/tests/c
-	$(CC) $(RDUMP_CLI_CFLAGS) $(RDUMP_TEST_CFLAGS) -o $@ $< $(RDUMP_LIB_SRCS) $(LDFLAGS) $(RDUMP_CLI_LIBS)
+	$(CC) $(RDUMP_CLI_CFLAGS) $(RDUMP_TEST_CFLAGS) -pthread -o $@ $< $(RDUMP_LIB_SRCS) $(LDFLAGS) $(RDUMP_CLI_LIBS)
 
 test-c: $(RDUMP_C_TESTS)
 	@failed=0; for t in $(RDUMP_C_TESTS); do echo "== $$t"; $$t || failed=1; done; exit $$failed

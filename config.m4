@@ -25,6 +25,11 @@ if test "$PHP_RDUMP" != "no"; then
   ], [
     AC_MSG_ERROR([rdump needs zlib (libz) for compressed dumps (Debian: apt-get install zlib1g-dev)])
   ])
+  dnl Every symbol is bound when the extension loads: the forked writer of an
+  dnl async dump must not run the dynamic linker's lazy binding (its locks may
+  dnl have been held by another thread at the fork, and each lookup faults in
+  dnl pages of every loaded library while the caller waits).
+  RDUMP_SHARED_LIBADD="$RDUMP_SHARED_LIBADD -Wl,-z,now"
   PHP_SUBST([RDUMP_SHARED_LIBADD])
 
   RDUMP_SHARED_SOURCES="capture/mem.c capture/target.c capture/php_roots.c capture/php_meta.c capture/dump.c capture/trigger.c capture/fork.c format/writer.c format/sink.c format/output.c"

@@ -266,7 +266,6 @@ typedef struct spawn_ctx {
 	int fork_errno;     /* written by the first child, read by the caller */
 } spawn_ctx;
 
-#define RDUMP_SPAWN_STACK ((size_t) 1 << 20)
 
 /*
  * Writers this process must reap itself (see adopts_orphans); 0 = free,
@@ -275,6 +274,52 @@ typedef struct spawn_ctx {
  */
 #define RDUMP_OWN_WRITERS 16
 static pid_t own_writers[RDUMP_OWN_WRITERS];
+
+/* A stack for the first child (RDUMP_FORK_STACK), with a guard page at its end. */
+static char *stack_alloc(void)
+{
+	char *stack = rdump_mem_alloc(RDUMP_FORK_STACK);
+
+	if (stack != NULL && mprotect(stack, rdump_page_size(), PROT_NONE) < 0) {
+		int err = errno;
+
+		rdump_mem_free(stack, RDUMP_FORK_STACK);
+		errno = err;
+		return NULL;
+	}
+	return stack;
+}
+
+/*
+ * One stack is kept from the first async dump on: a new one each time cost
+ * the caller a map, a protect and an unmap (with its TLB flush) in its
+ * pause. A thread that finds it taken (ZTS) maps a stack of its own.
+ */
+static char *kept_stack;
+static int kept_stack_busy;
+
+static char *stack_take(void)
+{
+	if (__atomic_exchange_n(&kept_stack_busy, 1, __ATOMIC_ACQUIRE) == 0) {
+		if (kept_stack == NULL) {
+			kept_stack = stack_alloc();
+		}
+		if (kept_stack != NULL) {
+			return kept_stack;
+		}
+		__atomic_store_n(&kept_stack_busy, 0, __ATOMIC_RELEASE);
+	}
+	return stack_alloc();
+}
+
+static void stack_give(char *stack)
+{
+	if (stack == kept_stack) {
+		__atomic_store_n(&kept_stack_busy, 0, __ATOMIC_RELEASE);
+	} else {
+		rdump_mem_free(stack, RDUMP_FORK_STACK);
+	}
+}
 
 static void close_gate(const int gate[2])
 {
@@ -366,6 +411,14 @@ void rdump_fork_reap(void)
 void rdump_fork_finish(void)
 {
 	reap_own_writers(getpid() == 1);
+	/* An embedding SAPI may unload the extension and load it again: the kept stack goes with it. */
+	if (__atomic_exchange_n(&kept_stack_busy, 1, __ATOMIC_ACQUIRE) == 0) {
+		if (kept_stack != NULL) {
+			rdump_mem_free(kept_stack, RDUMP_FORK_STACK);
+			kept_stack = NULL;
+		}
+		__atomic_store_n(&kept_stack_busy, 0, __ATOMIC_RELEASE);
+	}
 }
 
 int rdump_fork_dump(const rdump_dump_opts *o, const char *path, int marker, rdump_error *e)
@@ -386,18 +439,13 @@ int rdump_fork_dump(const rdump_dump_opts *o, const char *path, int marker, rdum
 	if (marker && rdump_marker_clear(path, e) < 0) {
 		return -1;
 	}
-	/* The writer runs on a copy of this stack: room for the whole dump path, and a guard page. */
-	stack = rdump_mem_alloc(RDUMP_SPAWN_STACK);
+	errno = 0;
+	stack = stack_take();
 	if (stack == NULL) {
-		return RDUMP_FAIL(e, "cannot allocate the writer's stack", ENOMEM);
-	}
-	if (mprotect(stack, rdump_page_size(), PROT_NONE) < 0) {
-		err = errno;
-		rdump_mem_free(stack, RDUMP_SPAWN_STACK);
-		return RDUMP_FAIL(e, "cannot allocate the writer's stack", err);
+		return RDUMP_FAIL(e, "cannot allocate the writer's stack", errno ? errno : ENOMEM);
 	}
 	if (rdump_output_open(&out, path, e) < 0) {
-		rdump_mem_free(stack, RDUMP_SPAWN_STACK);
+		stack_give(stack);
 		return -1;
 	}
 	ctx.o = &wo;
@@ -413,7 +461,7 @@ int rdump_fork_dump(const rdump_dump_opts *o, const char *path, int marker, rdum
 	if (sigprocmask(SIG_SETMASK, &all, &old) < 0) {
 		err = errno;
 		rdump_output_abort(&out);
-		rdump_mem_free(stack, RDUMP_SPAWN_STACK);
+		stack_give(stack);
 		return RDUMP_FAIL(e, "cannot block signals around the fork", err);
 	}
 	/*
@@ -423,9 +471,9 @@ int rdump_fork_dump(const rdump_dump_opts *o, const char *path, int marker, rdum
 	 */
 	own = adopts_orphans() ? own_writer_claim() : -1;
 	if (own >= 0) {
-		first = clone(writer_child, stack + RDUMP_SPAWN_STACK, 0, &ctx);
+		first = clone(writer_child, stack + RDUMP_FORK_STACK, 0, &ctx);
 	} else {
-		first = clone(first_child, stack + RDUMP_SPAWN_STACK, CLONE_VM | CLONE_VFORK, &ctx);
+		first = clone(first_child, stack + RDUMP_FORK_STACK, CLONE_VM | CLONE_VFORK, &ctx);
 	}
 	err = errno;
 	sigprocmask(SIG_SETMASK, &old, NULL);
@@ -436,7 +484,7 @@ int rdump_fork_dump(const rdump_dump_opts *o, const char *path, int marker, rdum
 	if (first < 0) {
 		close_gate(ctx.gate);
 		rdump_output_abort(&out);
-		rdump_mem_free(stack, RDUMP_SPAWN_STACK);
+		stack_give(stack);
 		return RDUMP_FAIL(e, "cannot fork the writer process", err);
 	}
 	if (own < 0) {
@@ -445,7 +493,7 @@ int rdump_fork_dump(const rdump_dump_opts *o, const char *path, int marker, rdum
 			w = waitpid(first, &status, __WALL);
 		} while (w < 0 && errno == EINTR);
 	}
-	rdump_mem_free(stack, RDUMP_SPAWN_STACK);
+	stack_give(stack);
 	if (ctx.fork_errno != 0) {
 		close_gate(ctx.gate);
 		rdump_output_abort(&out);

@@ -12,6 +12,9 @@
 
 #include "dump.h"
 
+/* The stack of the first child, which the writer runs on a copy of: room for the whole dump path. */
+#define RDUMP_FORK_STACK ((size_t) 1 << 20)
+
 /*
  * Dumps this process to path from a forked writer. What can be checked
  * before the fork is checked here and reported through e: the path (the
@@ -39,7 +42,8 @@ void rdump_fork_reap(void);
  * writers have finished: when it exits, the kernel kills every process left
  * in the namespace, and the dump with them (an async OOM dump of PHP as a
  * container's entrypoint would never be written). Anywhere else the writers
- * outlive the caller, and this only reaps those that have ended.
+ * outlive the caller, and this only reaps those that have ended. It also
+ * frees the stack rdump_fork_dump() keeps for its first child.
  */
 void rdump_fork_finish(void);
 

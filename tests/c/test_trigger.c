@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <pthread.h>
 #include <sched.h>
 #include <grp.h>
 #include <sys/prctl.h>
@@ -655,6 +656,125 @@ static void test_fork_dump_nproc(void)
 	RDUMP_CHECK(rmdir(in) == 0, "nothing else left in %s", in);
 }
 
+#define RDUMP_TEST_THREADS 4
+#define RDUMP_TEST_THREAD_DUMPS 5
+
+static pthread_barrier_t dump_barrier;
+
+static void *thread_dumps(void *arg)
+{
+	long n = (long) arg, failed = 0;
+	int i;
+
+	pthread_barrier_wait(&dump_barrier);
+	for (i = 0; i < RDUMP_TEST_THREAD_DUMPS; i++) {
+		rdump_dump_opts o;
+		rdump_error e;
+		char p[600];
+
+		snprintf(p, sizeof(p), "%s/thr-%ld-%d.rdump", dir, n, i);
+		memset(&o, 0, sizeof(o));
+		if (rdump_fork_dump(&o, p, 1, &e) < 0) {
+			fprintf(stderr, "thread %ld, dump %d: %s\n", n, i, e.what);
+			failed++;
+		}
+	}
+	return (void *) failed;
+}
+
+static void *thread_idle(void *arg)
+{
+	pthread_barrier_wait(&dump_barrier);
+	return arg;
+}
+
+/* Whether the reader accepts the dump at path. */
+static int check_dump(const char *path)
+{
+	rdump_reader r;
+	int ok;
+
+	memset(&r, 0, sizeof(r));
+	ok = rdump_reader_open(&r, path) == RDUMP_ROK;
+	if (ok) {
+		rdump_reader_close(&r);
+	}
+	return ok;
+}
+
+/* VmSize of this process in KiB, -1 when unreadable. */
+static long vm_size_kib(void)
+{
+	char buf[4096], *v;
+
+	if (read_proc(getpid(), "status", buf, sizeof(buf)) < 0 || (v = strstr(buf, "VmSize:")) == NULL) {
+		return -1;
+	}
+	return strtol(v + 7, NULL, 10);
+}
+
+/* Runs RDUMP_TEST_THREADS threads of fn, started together; returns the sum of their results. */
+static long run_threads(void *(*fn)(void *))
+{
+	pthread_t t[RDUMP_TEST_THREADS];
+	long n, sum = 0;
+
+	pthread_barrier_init(&dump_barrier, NULL, RDUMP_TEST_THREADS);
+	for (n = 0; n < RDUMP_TEST_THREADS; n++) {
+		if (pthread_create(&t[n], NULL, fn, (void *) n) != 0) {
+			perror("pthread_create");
+			exit(2);
+		}
+	}
+	for (n = 0; n < RDUMP_TEST_THREADS; n++) {
+		void *r;
+
+		pthread_join(t[n], &r);
+		sum += (long) r;
+	}
+	pthread_barrier_destroy(&dump_barrier);
+	return sum;
+}
+
+/*
+ * Threads of one process dump at the same moment (ZTS): every dump is
+ * written whole. One stack for the first child is kept between dumps; the
+ * stacks of the threads that found it taken are unmapped again, and
+ * rdump_fork_finish() unmaps the kept one.
+ */
+static void test_fork_threads(void)
+{
+	long before, during, checked, after;
+	int n, i;
+
+	run_threads(thread_idle); /* glibc keeps the thread stacks for the next threads */
+	rdump_fork_finish();
+	before = vm_size_kib();
+	RDUMP_CHECK(run_threads(thread_dumps) == 0, "every thread's dumps start");
+	during = vm_size_kib();
+	RDUMP_CHECK(before > 0 && during - before == (long) (RDUMP_FORK_STACK >> 10),
+		"only the kept stack stays mapped: VmSize %ld KiB before, %ld KiB after %d dumps from %d threads",
+		before, during, RDUMP_TEST_THREADS * RDUMP_TEST_THREAD_DUMPS, RDUMP_TEST_THREADS);
+	for (n = 0; n < RDUMP_TEST_THREADS; n++) {
+		for (i = 0; i < RDUMP_TEST_THREAD_DUMPS; i++) {
+			char p[600], m[608];
+
+			snprintf(p, sizeof(p), "%s/thr-%d-%d.rdump", dir, n, i);
+			snprintf(m, sizeof(m), "%s.done", p);
+			RDUMP_CHECK(wait_for(m) == 0, "%s is written", p);
+			RDUMP_CHECK(check_dump(p), "%s passes the reader", p);
+			unlink(p);
+			unlink(m);
+		}
+	}
+	RDUMP_CHECK(count_prefix(".rdump-tmp.") == 0, "no temporary file");
+	checked = vm_size_kib();
+	rdump_fork_finish();
+	after = vm_size_kib();
+	RDUMP_CHECK(checked - after == (long) (RDUMP_FORK_STACK >> 10),
+		"rdump_fork_finish() unmaps the kept stack: VmSize %ld KiB, %ld before", after, checked);
+}
+
 /* The writer fails (file size limit): it removes its temporary file, writes no marker, and says why. */
 static void test_fork_dump_failure(void)
 {
@@ -720,6 +840,7 @@ int main(void)
 	test_fork_writer_policy();
 	test_fork_no_sigchld();
 	test_fork_dump_nproc();
+	test_fork_threads();
 	rmdir(dir);
 	return rdump_test_summary();
 }

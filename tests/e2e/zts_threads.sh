@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # ZTS: 4 threads of one process (PHP's embed SAPI, tests/e2e/zts_threads.c)
 # each run their own script at the same time: allocate and rdump_dump() 20
-# times, then die on memory_limit with OOM dumps on (rdump.oom_dump with %i,
-# the thread id). No crash; every dump passes `rdump-cli inspect` and
-# `summary`; each dump carries its own thread's EG (4 distinct EG addresses,
-# the same in all dumps of one thread) and its summary shows that thread's
-# script on the stack; the OOM dumps are 4 distinct files, one per thread.
+# times (every other dump async, so forked writers start from several
+# threads at once), then die on memory_limit with OOM dumps on
+# (rdump.oom_dump with %i, the thread id). No crash; every dump passes
+# `rdump-cli inspect` and `summary` and no temporary file is left; each dump
+# carries its own thread's EG (4 distinct EG addresses, the same in all
+# dumps of one thread) and its summary shows that thread's script on the
+# stack; the OOM dumps are 4 distinct files, one per thread.
 # Runs on a ZTS PHP with the embed SAPI (scripts/test-versions.sh builds one).
 set -euo pipefail
 : "${RDUMP_EXT:?}" "${RDUMP_CLI:?}"
@@ -45,7 +47,7 @@ function thread_${n}_work(string \$dir): void
 	for (\$i = 0; \$i < $dumps; \$i++) {
 		\$keep[] = array_fill(0, 2000, "thread $n item \$i");
 		\$keep[] = new ArrayObject(range(0, 500));
-		if (!rdump_dump("\$dir/t$n-\$i.rdump")) {
+		if (!rdump_dump("\$dir/t$n-\$i.rdump", false, ['async' => \$i % 2 === 1])) {
 			echo "thread $n: dump \$i failed\n";
 			exit(1);
 		}
@@ -130,6 +132,8 @@ php -n -d display_errors=stderr -r '
 	for ($n = 0; $n < $threads; $n++) {
 		for ($i = 0; $i < $dumps; $i++) {
 			$path = "$dir/dumps/t$n-$i.rdump";
+			/* An async writer may still be writing when the process has ended. */
+			for ($w = 0; $w < 600 && !is_file($path); $w++) { usleep(100000); clearstatcache(); }
 			if (!is_file($path)) { fwrite(STDERR, "missing $path\n"); exit(1); }
 			[$eg, $stack] = check($cli, $path);
 			if (!on_stack($stack, "thread_{$n}_work", "thread-$n.php")) {
@@ -159,5 +163,7 @@ php -n -d display_errors=stderr -r '
 		$seen[$n] = basename($path);
 	}
 	if (count($seen) !== (int) $threads) { fwrite(STDERR, "OOM dumps do not cover every thread\n"); exit(1); }
+	$tmp = glob("$dir/dumps/.rdump-tmp.*");
+	if ($tmp) { fwrite(STDERR, "temporary files left: " . implode(" ", array_map("basename", $tmp)) . "\n"); exit(1); }
 	echo "count: dumps checked: " . ($threads * $dumps) . " rdump_dump() dumps, " . count($oom) . " OOM dumps (" . implode(" ", $seen) . ")\n";
 ' "$dir" "$RDUMP_CLI" "$threads" "$dumps"
