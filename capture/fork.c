@@ -266,7 +266,6 @@ typedef struct spawn_ctx {
 	int fork_errno;     /* written by the first child, read by the caller */
 } spawn_ctx;
 
-
 /*
  * Writers this process must reap itself (see adopts_orphans); 0 = free,
  * -1 = claimed by a call that is creating its writer. Atomic: under ZTS
@@ -481,23 +480,18 @@ int rdump_fork_dump(const rdump_dump_opts *o, const char *path, int marker, rdum
 		/* Reaped by a later call or at the end of the request. */
 		__atomic_store_n(&own_writers[own], first > 0 ? first : 0, __ATOMIC_RELEASE);
 	}
-	if (first < 0) {
-		close_gate(ctx.gate);
-		rdump_output_abort(&out);
-		stack_give(stack);
-		return RDUMP_FAIL(e, "cannot fork the writer process", err);
-	}
-	if (own < 0) {
+	if (first > 0 && own < 0) {
 		/* It has exited (CLONE_VFORK): reap it. */
 		do {
 			w = waitpid(first, &status, __WALL);
 		} while (w < 0 && errno == EINTR);
 	}
 	stack_give(stack);
-	if (ctx.fork_errno != 0) {
+	/* Either fork may have failed: the first here, the writer's in the first child. */
+	if (first < 0 || ctx.fork_errno != 0) {
 		close_gate(ctx.gate);
 		rdump_output_abort(&out);
-		return RDUMP_FAIL(e, "cannot fork the writer process", ctx.fork_errno);
+		return RDUMP_FAIL(e, "cannot fork the writer process", first < 0 ? err : ctx.fork_errno);
 	}
 	/* The writer owns the temporary file now; only our descriptor goes. */
 	close(out.fd);

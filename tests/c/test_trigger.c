@@ -461,10 +461,11 @@ static void count_sigchld(int sig)
 }
 
 /*
- * Whether a child is still there after 5 s of rdump_fork_reap(): the last
- * writer may still be exiting after its marker.
+ * Once the writers have ended: -1 if a child is still there after 5 s of
+ * rdump_fork_reap() (the last writer may still be exiting after its
+ * marker), else the SIGCHLDs counted 50 ms later.
  */
-static int child_left(void)
+static int after_writers(void)
 {
 	siginfo_t si;
 	int i;
@@ -473,11 +474,12 @@ static int child_left(void)
 		rdump_fork_reap();
 		memset(&si, 0, sizeof(si));
 		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) < 0 && errno == ECHILD) {
-			return 0;
+			usleep(50000);
+			return (int) sigchld_count;
 		}
 		usleep(10000);
 	}
-	return 1;
+	return -1;
 }
 
 /*
@@ -490,7 +492,7 @@ static int child_left(void)
 static int sigchld_child(int subreaper)
 {
 	struct sigaction sa;
-	int i;
+	int i, left;
 
 	if (subreaper && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
 		return 3;
@@ -515,11 +517,8 @@ static int sigchld_child(int subreaper)
 			return 5;
 		}
 	}
-	if (child_left()) {
-		return 6;
-	}
-	usleep(50000);
-	return sigchld_count == 0 ? 0 : 10 + (int) sigchld_count;
+	left = after_writers();
+	return left < 0 ? 6 : (left == 0 ? 0 : 10 + left);
 }
 
 static void test_fork_no_sigchld(void)
@@ -572,7 +571,7 @@ static int nproc_child(const char *in, int subreaper)
 	rdump_error e;
 	siginfo_t si;
 	char p[600], m[608];
-	int i, limit;
+	int i, limit, left;
 
 	snprintf(p, sizeof(p), "%s/nproc.rdump", in);
 	snprintf(m, sizeof(m), "%s.done", p);
@@ -615,11 +614,8 @@ static int nproc_child(const char *in, int subreaper)
 	if (wait_for(m) < 0) {
 		return 11;
 	}
-	if (child_left()) {
-		return 9;
-	}
-	usleep(50000);
-	return sigchld_count == 0 ? 0 : 12 + (int) sigchld_count;
+	left = after_writers();
+	return left < 0 ? 9 : (left == 0 ? 0 : 12 + left);
 }
 
 static void test_fork_dump_nproc(void)
