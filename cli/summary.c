@@ -143,10 +143,23 @@ static void sum_warn(summary_ctx *c, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static void sum_missing(summary_ctx *c, sum_kind kind)
+/*
+ * Counts a pointer the dump does not answer, right after the read of addr
+ * failed (the reader's message is that read's reason). The first few
+ * reasons help tell a writer bug from a corrupt dump.
+ */
+static void sum_missing(summary_ctx *c, sum_kind kind, uint64_t addr)
 {
 	c->missing[kind]++;
 	c->missing_total++;
+	if (c->missing_total > SUM_MAX_DETAILS) {
+		return;
+	}
+	if (addr == 0) {
+		fprintf(stderr, "rdump-cli summary: unreadable %s: NULL pointer\n", sum_kind_names[kind]);
+	} else {
+		fprintf(stderr, "rdump-cli summary: unreadable %s: %s\n", sum_kind_names[kind], c->r->message);
+	}
 }
 
 /* Copies n bytes of target memory; a miss is counted against `kind`. */
@@ -155,15 +168,7 @@ static bool sum_read(summary_ctx *c, uint64_t addr, void *buf, size_t n, sum_kin
 	if (addr != 0 && rdump_reader_read(c->r, addr, buf, n) != RDUMP_MEM_MISSING) {
 		return true;
 	}
-	sum_missing(c, kind);
-	/* the first few reasons help tell a writer bug from a corrupt dump */
-	if (c->missing_total <= SUM_MAX_DETAILS) {
-		if (addr == 0) {
-			fprintf(stderr, "rdump-cli summary: unreadable %s: NULL pointer\n", sum_kind_names[kind]);
-		} else {
-			fprintf(stderr, "rdump-cli summary: unreadable %s: %s\n", sum_kind_names[kind], c->r->message);
-		}
-	}
+	sum_missing(c, kind, addr);
 	return false;
 }
 
@@ -430,12 +435,13 @@ static void sum_walk_array(summary_ctx *c, uint64_t base, size_t elem_size, uint
 			}
 		}
 		if (held == 0) {
-			sum_missing(c, array_kind);
+			/* the reader's message is still the reason for the last element */
+			sum_missing(c, array_kind, addr);
 			return;
 		}
 		for (j = 0; j < n; j++) {
 			if (!sum_peek(c, addr + j * elem_size, buf, elem_size)) {
-				sum_missing(c, elem_kind);
+				sum_missing(c, elem_kind, addr + j * elem_size);
 				continue;
 			}
 			if (!cb(c, buf, i + j, arg)) {
@@ -1487,6 +1493,9 @@ int rdump_cli_summary(int argc, char **argv)
 		fputs("rdump-cli summary: out of memory\n", stderr);
 		status = RDUMP_EXIT_FAILURE;
 	} else if (c.missing_total || c.warnings) {
+		/* the details above stop after a few; this line is always there */
+		fprintf(stderr, "rdump-cli summary: %s: incomplete summary (unreadable pointers: %" PRIu64 ", warnings: %" PRIu64 ")\n",
+			path, c.missing_total, c.warnings);
 		status = RDUMP_EXIT_FAILURE;
 	}
 	if (fflush(c.out) != 0 || ferror(c.out)) {

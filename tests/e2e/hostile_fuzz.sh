@@ -6,7 +6,8 @@
 # minimized dump of the current build; then runs the real rdump-cli inspect
 # and summary (text and JSON) on every corpus input and every crash under
 # `timeout` and `ulimit -v`: each must end with 0, or 1 and a message on
-# stderr: never a signal, a hang or an allocation beyond the limit.
+# stderr: never a signal, a hang or an allocation beyond the limit. Last,
+# summary must report the loss of each region of the seed (drop_regions.php).
 set -euo pipefail
 : "${RDUMP_EXT:?}" "${RDUMP_CLI:?}" "${RDUMP_ROOT:?}"
 . "$(dirname "${BASH_SOURCE[0]}")/lib/hostile.bash"
@@ -133,4 +134,8 @@ cat "$dir/replay.log"
 echo "count: inputs replayed through rdump-cli inspect and summary (ulimit -v ${VMEM_KB} KiB, timeout 20s): $n, failures: $bad, $(( $(date +%s) - start ))s"
 [ "$n" -gt 50 ] || { echo "FAIL: too few inputs replayed"; fail=1; }
 [ "$bad" = 0 ] || fail=1
+
+# Lost data, not only lying data: the seed without one of its regions at a
+# time (every second one: half a minute) must make summary fail and say so.
+php -n "$fuzz/drop_regions.php" "$fuzz/corpus/valid-summary.rdump" "$RDUMP_CLI" "$dir" 2 || fail=1
 [ "$fail" = 0 ]
