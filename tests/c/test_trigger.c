@@ -452,6 +452,77 @@ static void test_fork_writer_policy(void)
 	unlink(p);
 }
 
+/*
+ * The caller pins itself to its CPU while the first child forks the writer
+ * (fork.c, pin_here): afterwards the caller and the writer must both have
+ * the CPUs the caller had. The caller is a child of a subreaper here, so
+ * the double-forked writer comes back to the subreaper, which reads the
+ * writer's CPUs from its zombie.
+ */
+static void test_fork_writer_cpus(void)
+{
+	const char *p = path_in("cpus.rdump");
+	cpu_set_t before;
+	int status;
+	pid_t pid;
+
+	RDUMP_CHECK(sched_getaffinity(0, sizeof(before), &before) == 0, "sched_getaffinity");
+	if (CPU_COUNT(&before) < 2) {
+		printf("skip: one CPU, so an async dump pins nothing\n");
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		cpu_set_t after;
+		siginfo_t si;
+		pid_t caller, writer;
+
+		if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
+			_exit(3);
+		}
+		caller = fork();
+		if (caller == 0) {
+			rdump_dump_opts o;
+			rdump_error e;
+
+			memset(&o, 0, sizeof(o));
+			if (rdump_fork_dump(&o, p, 0, &e) < 0) {
+				_exit(4);
+			}
+			if (sched_getaffinity(0, sizeof(after), &after) < 0 || !CPU_EQUAL(&before, &after)) {
+				_exit(5);
+			}
+			_exit(0);
+		}
+		if (caller < 0 || waitpid(caller, &status, 0) != caller || !WIFEXITED(status)) {
+			_exit(6);
+		}
+		if (WEXITSTATUS(status) != 0) {
+			_exit(WEXITSTATUS(status));
+		}
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOWAIT | __WALL) < 0) {
+			_exit(7);
+		}
+		writer = si.si_pid;
+		if (sched_getaffinity(writer, sizeof(after), &after) < 0) {
+			_exit(8);
+		}
+		if (waitpid(writer, &status, __WALL) != writer || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			_exit(9);
+		}
+		_exit(CPU_EQUAL(&before, &after) ? 0 : 10);
+	}
+	RDUMP_CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status),
+		"the subreaper test process ends");
+	RDUMP_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		"after an async dump the caller and the writer have the caller's %d CPUs: exit %d "
+		"(5: the caller's CPUs changed; 10: the writer's differ; 3, 4, 6 to 9: a step failed)",
+		CPU_COUNT(&before), WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	RDUMP_CHECK(access(p, F_OK) == 0, "the dump is written");
+	unlink(p);
+}
+
 static volatile sig_atomic_t sigchld_count;
 
 static void count_sigchld(int sig)
@@ -834,6 +905,7 @@ int main(void)
 	test_fork_dump();
 	test_fork_dump_failure();
 	test_fork_writer_policy();
+	test_fork_writer_cpus();
 	test_fork_no_sigchld();
 	test_fork_dump_nproc();
 	test_fork_threads();
