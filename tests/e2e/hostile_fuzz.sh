@@ -136,6 +136,6 @@ echo "count: inputs replayed through rdump-cli inspect and summary (ulimit -v ${
 [ "$bad" = 0 ] || fail=1
 
 # Lost data, not only lying data: the seed without one of its regions at a
-# time (every second one: half a minute) must make summary fail and say so.
+# time (every second one: about a minute) must make summary fail and say so.
 php -n "$fuzz/drop_regions.php" "$fuzz/corpus/valid-summary.rdump" "$RDUMP_CLI" "$dir" 2 || fail=1
 [ "$fail" = 0 ]

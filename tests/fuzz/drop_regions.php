@@ -4,6 +4,7 @@
 // with exit 1 and, on stderr, the closing "incomplete summary" line with the
 // counts it printed on stdout. Never exit 0, a signal or a silent 1.
 // usage: php drop_regions.php SEED.rdump RDUMP_CLI TMPDIR STRIDE
+require __DIR__ . '/dump_layout.inc';
 if ($argc !== 5 || (int) $argv[4] < 1) {
 	fwrite(STDERR, "usage: php drop_regions.php SEED.rdump RDUMP_CLI TMPDIR STRIDE\n");
 	exit(2);
@@ -14,33 +15,9 @@ if ($d === false || substr($d, 0, 8) !== "RDUMP\0\0\0") {
 	fwrite(STDERR, "drop_regions: $seedPath is not an uncompressed RDUMP file\n");
 	exit(1);
 }
-$o = 12;
-$o += 4 + unpack('V', $d, $o)[1];          // version tag
-$o += 32;                                  // pid, EG, CG, RSS
-$mods = unpack('V', $d, $o)[1];
-$o += 4;
-for ($i = 0; $i < $mods; $i++) {
-	$o += 4 + unpack('V', $d, $o)[1] + 8;
-}
-$countsAt = $o;
-[$mc, $rc] = array_values(unpack('V2', $d, $o));
-$o += 8;
-for ($i = 0; $i < $mc; $i++) {
-	for ($k = 0; $k < 3; $k++) {           // begin, end, perms
-		$o += 4 + unpack('V', $d, $o)[1];
-	}
-	$o += 4;                               // attributes
-	$o += 4 + unpack('V', $d, $o)[1];      // offset
-	$o += 8;                               // inode
-	$o += 4 + unpack('V', $d, $o)[1];      // name
-}
-$regions = [];
-for ($i = 0; $i < $rc; $i++) {
-	$size = unpack('P', $d, $o + 8)[1];
-	$regions[] = [$o, 16 + $size];
-	$o += 16 + $size;
-}
-if ($o !== strlen($d) || $rc < 2) {
+$p = parse($d);
+[$countsAt, $rc] = [$p['counts_at'], count($p['regions'])];
+if ($p['end'] !== strlen($d) || $rc < 2) {
 	fwrite(STDERR, "drop_regions: $seedPath: cannot walk its $rc regions to the end of the file\n");
 	exit(1);
 }
@@ -48,16 +25,16 @@ if ($o !== strlen($d) || $rc < 2) {
 $bad = $tried = 0;
 $f = "$tmp/drop-region.rdump";
 for ($i = 0; $i < $rc; $i += $stride) {
-	[$at, $len] = $regions[$i];
-	$bytes = substr_replace(substr_replace($d, '', $at, $len), pack('V', $rc - 1), $countsAt + 4, 4);
+	[$addr, $off, $size] = $p['regions'][$i];
+	$bytes = substr_replace(substr_replace($d, '', $off - 16, $size + 16), pack('V', $rc - 1), $countsAt + 4, 4);
 	if (file_put_contents($f, $bytes) !== strlen($bytes)) {
 		fwrite(STDERR, "drop_regions: cannot write $f\n");
 		exit(1);
 	}
-	$p = proc_open([$cli, 'summary', $f], [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes);
+	$proc = proc_open([$cli, 'summary', $f], [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes);
 	$out = stream_get_contents($pipes[1]);
 	$err = stream_get_contents($pipes[2]);
-	$status = proc_close($p);
+	$status = proc_close($proc);
 	$tried++;
 	$why = null;
 	if ($status !== 1) {
@@ -70,7 +47,7 @@ for ($i = 0; $i < $rc; $i += $stride) {
 	if ($why !== null) {
 		$bad++;
 		if ($bad <= 10) {
-			echo "FAIL: summary without region $i of $rc (", sprintf('0x%x', unpack('P', $d, $at)[1]), "): $why; stderr: ",
+			echo "FAIL: summary without region $i of $rc (", sprintf('0x%x', $addr), "): $why; stderr: ",
 				substr($err, 0, 300), "\n";
 		}
 	}

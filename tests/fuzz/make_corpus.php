@@ -7,6 +7,7 @@
 // big as it): tests/e2e/hostile_fuzz.sh makes them at run time, so the
 // committed corpus stays small.
 // usage: php make_corpus.php SUMMARY_SEED.rdump OUTDIR [--derived]
+require __DIR__ . '/dump_layout.inc';
 if ($argc < 3 || $argc > 4 || ($argc === 4 && $argv[3] !== '--derived')) {
 	fwrite(STDERR, "usage: php make_corpus.php SUMMARY_SEED.rdump OUTDIR [--derived]\n");
 	exit(2);
@@ -169,39 +170,6 @@ foreach ($files as $name => $bytes) {
 	}
 }
 echo count($files), " seeds written to $out\n";
-
-/* Where the regions of a dump are: [address, file offset, size] each. */
-function parse(string $d): array
-{
-	$o = 12;
-	$tl = unpack('V', $d, $o)[1];
-	$o += 4 + $tl;
-	[$pid, $eg, $cg, $rss] = array_values(unpack('P4', $d, $o));
-	$o += 32;
-	$mods = unpack('V', $d, $o)[1];
-	$o += 4;
-	for ($i = 0; $i < $mods; $i++) {
-		$o += 4 + unpack('V', $d, $o)[1] + 8;
-	}
-	[$mc, $rc] = array_values(unpack('V2', $d, $o));
-	$o += 8;
-	for ($i = 0; $i < $mc; $i++) {
-		for ($k = 0; $k < 3; $k++) {
-			$o += 4 + unpack('V', $d, $o)[1];
-		}
-		$o += 4;
-		$o += 4 + unpack('V', $d, $o)[1];
-		$o += 8;
-		$o += 4 + unpack('V', $d, $o)[1];
-	}
-	$regions = [];
-	for ($i = 0; $i < $rc; $i++) {
-		[$addr, $size] = array_values(unpack('P2', $d, $o));
-		$regions[] = [$addr, $o + 16, $size];
-		$o += 16 + $size;
-	}
-	return ['eg' => $eg, 'cg' => $cg, 'regions' => $regions];
-}
 
 function rewrite_regions(string $d, array $p, callable $f): string
 {
