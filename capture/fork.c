@@ -12,7 +12,9 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -212,15 +214,22 @@ static void writer_first_to_oom_kill(void)
 	close(fd);
 }
 
-static void writer_main(const rdump_dump_opts *o, rdump_output *out, int marker, const int gate[2])
+/* The writer, once the caller is back: sched_policy and CPUs are settled. */
+static void writer_main(const rdump_dump_opts *o, rdump_output *out, int marker)
 {
+	rdump_dump_opts wo = *o;
 	rdump_target t;
 	rdump_dump_result res;
 	rdump_error e;
 	size_t len = strlen(out->tmp_path);
+	int64_t rss;
 
-	writer_yield_on_wakeup();
-	writer_wait_gate(gate);
+	/*
+	 * The caller's RSS, read here to keep it out of the caller's pause: the
+	 * writer's own lacks the file pages fork does not map.
+	 */
+	rss = rdump_proc_rss((pid_t) wo.header_pid);
+	wo.header_rss = rss > 0 ? rss : 0;
 	writer_first_to_oom_kill();
 	memcpy(writer_tmp, out->tmp_path, len + 1);
 	keep_only(out->fd);
@@ -230,7 +239,7 @@ static void writer_main(const rdump_dump_opts *o, rdump_output *out, int marker,
 		writer_report(out->path, &e);
 		_exit(1);
 	}
-	if (rdump_dump_fd(&t, o, out->fd, &res, &e) < 0) {
+	if (rdump_dump_fd(&t, &wo, out->fd, &res, &e) < 0) {
 		rdump_target_close(&t);
 		rdump_output_abort(out);
 		writer_report(out->path, &e);
@@ -251,8 +260,8 @@ static void writer_main(const rdump_dump_opts *o, rdump_output *out, int marker,
 }
 
 /*
- * The first child shares the caller's memory (CLONE_VM | CLONE_VFORK, as
- * posix_spawn does): the caller sleeps only until it has forked the writer,
+ * The first child shares the caller's memory (CLONE_VM, as posix_spawn
+ * does): the caller sleeps only until it has forked the writer and ended,
  * and no second copy of the page tables is made and torn down on the way.
  * The writer is forked with the raw system call, so no atfork handler runs
  * in a process that may have inherited a lock held by another thread.
@@ -264,9 +273,12 @@ typedef struct spawn_ctx {
 	rdump_output *out;
 	int marker;
 	int gate[2];        /* a pipe the caller closes when it is back; -1 = none */
+	struct pollfd gate_poll;    /* fork_gated()'s wait on it, at most gate_limit */
+	struct timespec gate_limit;
 	int fork_errno;     /* written by the first child, read by the caller */
 	int pinned;         /* the caller runs pinned to its CPU until the first child is gone */
 	cpu_set_t cpus;     /* then the CPUs the caller and the writer get back (pin_here) */
+	struct sched_param batch;   /* zero: for SCHED_BATCH */
 } spawn_ctx;
 
 /*
@@ -296,20 +308,49 @@ static char *stack_alloc(void)
  * One stack is kept from the first async dump on: a new one each time cost
  * the caller a map, a protect and an unmap (with its TLB flush) in its
  * pause. A thread that finds it taken (ZTS) maps a stack of its own.
+ * Its busy flag has a page whose entries fork does not copy
+ * (MADV_WIPEONFORK; a child sees it zeroed, free): the caller clears it
+ * right after the fork, and a write to a page the writer still shares
+ * costs a copy-on-write fault (0.02-0.1 ms on a VM) in the pause.
  */
 static char *kept_stack;
-static int kept_stack_busy;
+static int *kept_stack_busy;
+
+static int *busy_flag(void)
+{
+	int *flag = __atomic_load_n(&kept_stack_busy, __ATOMIC_ACQUIRE), *expected = NULL;
+
+	if (flag != NULL) {
+		return flag;
+	}
+	flag = rdump_mem_alloc(rdump_page_size());
+	if (flag == NULL) {
+		return NULL;
+	}
+#ifdef MADV_WIPEONFORK
+	if (madvise(flag, rdump_page_size(), MADV_WIPEONFORK) < 0) {
+		/* Before Linux 4.14: only the fault it saves is lost. */
+	}
+#endif
+	if (__atomic_compare_exchange_n(&kept_stack_busy, &expected, flag, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		return flag;
+	}
+	rdump_mem_free(flag, rdump_page_size());
+	return expected;
+}
 
 static char *stack_take(void)
 {
-	if (__atomic_exchange_n(&kept_stack_busy, 1, __ATOMIC_ACQUIRE) == 0) {
+	int *busy = busy_flag();
+
+	if (busy != NULL && __atomic_exchange_n(busy, 1, __ATOMIC_ACQUIRE) == 0) {
 		if (kept_stack == NULL) {
 			kept_stack = stack_alloc();
 		}
 		if (kept_stack != NULL) {
 			return kept_stack;
 		}
-		__atomic_store_n(&kept_stack_busy, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(busy, 0, __ATOMIC_RELEASE);
 	}
 	return stack_alloc();
 }
@@ -317,7 +358,7 @@ static char *stack_take(void)
 static void stack_give(char *stack)
 {
 	if (stack == kept_stack) {
-		__atomic_store_n(&kept_stack_busy, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(kept_stack_busy, 0, __ATOMIC_RELEASE);
 	} else {
 		rdump_mem_free(stack, RDUMP_FORK_STACK);
 	}
@@ -331,18 +372,121 @@ static void close_gate(const int gate[2])
 	}
 }
 
+/*
+ * Until the gate opens the writer only settles its policy and CPUs, then
+ * sleeps: everything it touches in its new image costs a page fault, and
+ * each of those (0.05-0.3 ms on a VM) taken while the caller is still
+ * inside rdump_dump() lengthens the caller's pause.
+ */
+static void writer_enter(const spawn_ctx *c)
+{
+	writer_yield_on_wakeup();
+	/* Before the gate: its wake-up can then place it away from the caller's CPU. */
+	if (c->pinned && sched_setaffinity(0, sizeof(c->cpus), &c->cpus) < 0) {
+		/* Refused (a seccomp filter): it shares the caller's CPU. */
+	}
+	writer_wait_gate(c->gate);
+}
+
+#if defined(__x86_64__)
+# define RDUMP_FORK_GATED 1
+/*
+ * Forks the writer and, in it, does writer_enter()'s work without leaving
+ * this code: close the gate's write end, take SCHED_BATCH, get its CPUs
+ * back (so that the gate's wake-up can place it on another CPU than the
+ * caller's), then ppoll the gate until the caller closes it (at most 1 s).
+ * The new task usually runs before the first child that forked it (the
+ * long fork leaves that child owing CPU time to the sleeping caller), so
+ * every fault the writer takes before it sleeps is in the caller's pause:
+ * here only this page of code, where the C version took five or six
+ * (libc's syscall(), this file's text, a stack write, libc's close and
+ * poll); what ppoll writes back lands after the gate opened. The first
+ * child exits here once the fork succeeded, without writing to its
+ * stack, now shared copy-on-write with the writer.
+ * Returns 0 in the writer, -errno if the fork failed.
+ */
+static long fork_gated(spawn_ctx *c)
+{
+	long rax = SYS_clone, rdi = SIGCHLD, rsi = 0, rdx = 0;
+	register long r10 __asm__("r10") = 0;
+	register long r8 __asm__("r8") = 0;
+	register long gate_w __asm__("r12") = c->gate[1];
+	register struct pollfd *gate_poll __asm__("r13") = &c->gate_poll;
+	register const struct sched_param *batch __asm__("r14") = &c->batch;
+	register struct timespec *limit __asm__("r15") = &c->gate_limit;
+	register const cpu_set_t *cpus __asm__("rbx") = c->pinned ? &c->cpus : NULL;
+
+	__asm__ volatile (
+		"syscall\n\t"
+		"test %%rax, %%rax\n\t"
+		"jnz 2f\n\t"
+		"mov %%r12, %%rdi\n\t"
+		"mov %[nr_close], %%eax\n\t"
+		"syscall\n\t"
+		"xor %%edi, %%edi\n\t"
+		"mov %[batch_policy], %%esi\n\t"
+		"mov %%r14, %%rdx\n\t"
+		"mov %[nr_setscheduler], %%eax\n\t"
+		"syscall\n\t"
+		"test %%rbx, %%rbx\n\t"
+		"jz 1f\n\t"
+		"xor %%edi, %%edi\n\t"
+		"mov %[cpus_size], %%esi\n\t"
+		"mov %%rbx, %%rdx\n\t"
+		"mov %[nr_setaffinity], %%eax\n\t"
+		"syscall\n"
+		"1:\n\t"
+		"mov %%r13, %%rdi\n\t"
+		"mov $1, %%esi\n\t"
+		"mov %%r15, %%rdx\n\t"
+		"xor %%r10d, %%r10d\n\t"
+		"xor %%r8d, %%r8d\n\t"
+		"mov %[nr_ppoll], %%eax\n\t"
+		"syscall\n\t"
+		"cmp %[eintr], %%rax\n\t"
+		"je 1b\n\t"
+		"xor %%eax, %%eax\n\t"
+		"jmp 3f\n"
+		"2:\n\t"
+		"js 3f\n\t"
+		"mov %[nr_exit], %%eax\n\t"
+		"xor %%edi, %%edi\n\t"
+		"syscall\n"
+		"3:\n\t"
+		: "+a" (rax), "+D" (rdi), "+S" (rsi), "+d" (rdx), "+r" (r10), "+r" (r8)
+		: "r" (gate_w), "r" (gate_poll), "r" (batch), "r" (limit), "r" (cpus),
+		  [nr_close] "i" (SYS_close), [nr_setscheduler] "i" (SYS_sched_setscheduler),
+		  [batch_policy] "i" (SCHED_BATCH), [cpus_size] "i" (sizeof(cpu_set_t)),
+		  [nr_setaffinity] "i" (SYS_sched_setaffinity), [nr_ppoll] "i" (SYS_ppoll),
+		  [eintr] "i" (-EINTR), [nr_exit] "i" (SYS_exit)
+		: "rcx", "r11", "r9", "memory", "cc");
+	return rax;
+}
+#else
+# define RDUMP_FORK_GATED 0
+#endif
+
 static int first_child(void *arg)
 {
 	spawn_ctx *c = arg;
 	long pid;
 
-	/* Unpinned before the fork, the writer is not confined to the caller's CPU. */
-	if (c->pinned && sched_setaffinity(0, sizeof(c->cpus), &c->cpus) < 0) {
-		/* Refused (a seccomp filter): the writer shares the caller's CPU. */
+#if RDUMP_FORK_GATED
+	if (c->gate[0] >= 0) {
+		pid = fork_gated(c);
+		if (pid == 0) {
+			close(c->gate[0]);
+			writer_main(c->o, c->out, c->marker);
+		}
+		/* Only a failed fork comes back here. */
+		c->fork_errno = (int) -pid;
+		_exit(0);
 	}
+#endif
 	pid = syscall(SYS_clone, (unsigned long) SIGCHLD, 0UL, 0UL, 0UL, 0UL);
 	if (pid == 0) {
-		writer_main(c->o, c->out, c->marker, c->gate);
+		writer_enter(c);
+		writer_main(c->o, c->out, c->marker);
 	}
 	if (pid < 0) {
 		c->fork_errno = errno ? errno : EAGAIN;
@@ -391,7 +535,8 @@ static int writer_child(void *arg)
 {
 	spawn_ctx *c = arg;
 
-	writer_main(c->o, c->out, c->marker, c->gate);
+	writer_enter(c);
+	writer_main(c->o, c->out, c->marker);
 	return 0;
 }
 
@@ -455,13 +600,17 @@ void rdump_fork_reap(void)
 void rdump_fork_finish(void)
 {
 	reap_own_writers(getpid() == 1);
-	/* An embedding SAPI may unload the extension and load it again: the kept stack goes with it. */
-	if (__atomic_exchange_n(&kept_stack_busy, 1, __ATOMIC_ACQUIRE) == 0) {
+	/*
+	 * An embedding SAPI may unload the extension and load it again: the
+	 * kept stack and its flag go with it (no dump runs any more).
+	 */
+	if (kept_stack_busy != NULL && __atomic_exchange_n(kept_stack_busy, 1, __ATOMIC_ACQUIRE) == 0) {
 		if (kept_stack != NULL) {
 			rdump_mem_free(kept_stack, RDUMP_FORK_STACK);
 			kept_stack = NULL;
 		}
-		__atomic_store_n(&kept_stack_busy, 0, __ATOMIC_RELEASE);
+		rdump_mem_free(kept_stack_busy, rdump_page_size());
+		kept_stack_busy = NULL;
 	}
 }
 
@@ -478,8 +627,6 @@ int rdump_fork_dump(const rdump_dump_opts *o, const char *path, int marker, rdum
 	rdump_fork_reap();
 	wo.copy = RDUMP_COPY_DIRECT;
 	wo.header_pid = (uint64_t) getpid();
-	/* The caller's RSS: the writer's own lacks the file pages fork does not map. */
-	wo.header_rss = rdump_proc_rss(getpid());
 	if (marker && rdump_marker_clear(path, e) < 0) {
 		return -1;
 	}
@@ -496,10 +643,16 @@ int rdump_fork_dump(const rdump_dump_opts *o, const char *path, int marker, rdum
 	ctx.out = &out;
 	ctx.marker = marker;
 	ctx.fork_errno = 0;
+	memset(&ctx.batch, 0, sizeof(ctx.batch));
 	if (pipe2(ctx.gate, O_CLOEXEC) < 0) {
 		/* Only an optimization: the writer then starts at once. */
 		ctx.gate[0] = ctx.gate[1] = -1;
 	}
+	ctx.gate_poll.fd = ctx.gate[0];
+	ctx.gate_poll.events = POLLIN;
+	ctx.gate_poll.revents = 0;
+	ctx.gate_limit.tv_sec = 1;
+	ctx.gate_limit.tv_nsec = 0;
 	/* No handler of the caller may run in the children before they reset them. */
 	sigfillset(&all);
 	if (sigprocmask(SIG_SETMASK, &all, &old) < 0) {
@@ -518,10 +671,25 @@ int rdump_fork_dump(const rdump_dump_opts *o, const char *path, int marker, rdum
 	ctx.pinned = own < 0 && pin_here(&ctx.cpus);
 	if (own >= 0) {
 		first = clone(writer_child, stack + RDUMP_FORK_STACK, 0, &ctx);
+		err = errno;
 	} else {
-		first = clone(first_child, stack + RDUMP_FORK_STACK, CLONE_VM | CLONE_VFORK, &ctx);
+		/*
+		 * The first child shares our memory, descriptors, working directory
+		 * and handlers, so making it copies nothing. Not CLONE_VFORK, which
+		 * woke us while it was still exiting, only to sleep again in
+		 * waitpid(): we wait for its end at once. It forks while we sleep
+		 * there (or, unpinned, while we only touch our own stack).
+		 */
+		first = clone(first_child, stack + RDUMP_FORK_STACK,
+			CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND, &ctx);
+		err = errno;
+		if (first > 0) {
+			do {
+				w = waitpid(first, &status, __WALL);
+			} while (w < 0 && errno == EINTR);
+			/* ECHILD: another thread reaped it with __WALL; it is gone either way. */
+		}
 	}
-	err = errno;
 	if (ctx.pinned && sched_setaffinity(0, sizeof(ctx.cpus), &ctx.cpus) < 0) {
 		/* Refused now only if a cpuset or a seccomp filter changed meanwhile: it stays pinned. */
 	}
@@ -529,12 +697,6 @@ int rdump_fork_dump(const rdump_dump_opts *o, const char *path, int marker, rdum
 	if (own >= 0) {
 		/* Reaped by a later call or at the end of the request. */
 		__atomic_store_n(&own_writers[own], first > 0 ? first : 0, __ATOMIC_RELEASE);
-	}
-	if (first > 0 && own < 0) {
-		/* It has exited (CLONE_VFORK): reap it. */
-		do {
-			w = waitpid(first, &status, __WALL);
-		} while (w < 0 && errno == EINTR);
 	}
 	stack_give(stack);
 	/* Either fork may have failed: the first here, the writer's in the first child. */

@@ -31,6 +31,7 @@
 #include "../../format/reader.h"
 #include "../../capture/trigger.h"
 #include "../../capture/fork.h"
+#include "../../capture/mem.h"
 
 static char dir[] = "/tmp/rdump-test-trigger-XXXXXX";
 
@@ -805,9 +806,9 @@ static long run_threads(void *(*fn)(void *))
 
 /*
  * Threads of one process dump at the same moment (ZTS): every dump is
- * written whole. One stack for the first child is kept between dumps; the
- * stacks of the threads that found it taken are unmapped again, and
- * rdump_fork_finish() unmaps the kept one.
+ * written whole. One stack for the first child is kept between dumps (with
+ * the page of its busy flag); the stacks of the threads that found it taken
+ * are unmapped again, and rdump_fork_finish() unmaps the kept one.
  */
 static void test_fork_threads(void)
 {
@@ -819,8 +820,8 @@ static void test_fork_threads(void)
 	before = vm_size_kib();
 	RDUMP_CHECK(run_threads(thread_dumps) == 0, "every thread's dumps start");
 	during = vm_size_kib();
-	RDUMP_CHECK(before > 0 && during - before == (long) (RDUMP_FORK_STACK >> 10),
-		"only the kept stack stays mapped: VmSize %ld KiB before, %ld KiB after %d dumps from %d threads",
+	RDUMP_CHECK(before > 0 && during - before == (long) ((RDUMP_FORK_STACK + rdump_page_size()) >> 10),
+		"only the kept stack and its flag's page stay mapped: VmSize %ld KiB before, %ld KiB after %d dumps from %d threads",
 		before, during, RDUMP_TEST_THREADS * RDUMP_TEST_THREAD_DUMPS, RDUMP_TEST_THREADS);
 	for (n = 0; n < RDUMP_TEST_THREADS; n++) {
 		for (i = 0; i < RDUMP_TEST_THREAD_DUMPS; i++) {
@@ -838,8 +839,8 @@ static void test_fork_threads(void)
 	checked = vm_size_kib();
 	rdump_fork_finish();
 	after = vm_size_kib();
-	RDUMP_CHECK(checked - after == (long) (RDUMP_FORK_STACK >> 10),
-		"rdump_fork_finish() unmaps the kept stack: VmSize %ld KiB, %ld before", after, checked);
+	RDUMP_CHECK(checked - after == (long) ((RDUMP_FORK_STACK + rdump_page_size()) >> 10),
+		"rdump_fork_finish() unmaps the kept stack and its flag's page: VmSize %ld KiB, %ld before", after, checked);
 }
 
 /* The writer fails (file size limit): it removes its temporary file, writes no marker, and says why. */
