@@ -1,0 +1,43 @@
+<?php
+// One round of bench/async_ab.sh: 25 (or N) asynchronous dumps of the same
+// live PHP data in one process, each once the previous writer's file is
+// there; prints the caller's times inside rdump_dump() as one "times:" line.
+// Usage: php -d extension=.../rdump.so bench/async_loop.php [MB] [N] [DIR]
+require __DIR__ . '/live_data.inc';
+
+$mb = (int) ($argv[1] ?? 200);
+$n = (int) ($argv[2] ?? 25);
+$dir = ($argv[3] ?? sys_get_temp_dir()) . '/rdump-async-loop-' . getmypid();
+if (!is_dir($dir) && !mkdir($dir, 0700, true)) {
+    fwrite(STDERR, "cannot create $dir\n");
+    exit(1);
+}
+$keep = bench_build_live_data($mb);
+$times = [];
+// Two warm-up dumps: the first maps the writer's stack and faults in code.
+for ($i = 0; $i < $n + 2; $i++) {
+    $path = "$dir/a.rdump";
+    @unlink($path);
+    usleep(50000);
+    $t = hrtime(true);
+    if (!rdump_dump($path, false, ['async' => true])) {
+        exit(1);
+    }
+    $ms = (hrtime(true) - $t) / 1e6;
+    if ($i >= 2) {
+        $times[] = $ms;
+    }
+    for ($j = 0; $j < 20000 && !is_file($path); $j++) {
+        usleep(1000);
+        clearstatcache();
+    }
+    if (!is_file($path)) {
+        fwrite(STDERR, "the writer left no $path\n");
+        exit(1);
+    }
+    // Let the writer exit (it closes and renames, then _exits) before the next measurement.
+    usleep(100000);
+}
+unlink("$dir/a.rdump");
+rmdir($dir);
+echo 'times: ', implode(' ', array_map(fn($v) => sprintf('%.3f', $v), $times)), "\n";
