@@ -4,6 +4,7 @@
 // there; prints the caller's times inside rdump_dump() as one "times:" line.
 // Usage: php -d extension=.../rdump.so bench/async_loop.php [MB] [N] [DIR]
 require __DIR__ . '/live_data.inc';
+require __DIR__ . '/async.inc';
 
 $mb = (int) ($argv[1] ?? 200);
 $n = (int) ($argv[2] ?? 25);
@@ -27,16 +28,10 @@ for ($i = 0; $i < $n + 2; $i++) {
     if ($i >= 2) {
         $times[] = $ms;
     }
-    for ($j = 0; $j < 20000 && !is_file($path); $j++) {
-        usleep(1000);
-        clearstatcache();
-    }
-    if (!is_file($path)) {
+    if (!bench_wait_for_writer($path)) {
         fwrite(STDERR, "the writer left no $path\n");
         exit(1);
     }
-    // Let the writer exit (it closes and renames, then _exits) before the next measurement.
-    usleep(100000);
 }
 unlink("$dir/a.rdump");
 rmdir($dir);

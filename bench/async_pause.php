@@ -7,6 +7,7 @@
 // Usage: php -d extension=modules/rdump.so bench/async_pause.php [MB] [RUNS] [DIR]
 // Prints one "result:" line: median sync ms, median async ms, their ratio.
 require __DIR__ . '/live_data.inc';
+require __DIR__ . '/async.inc';
 
 $mb = (int) ($argv[1] ?? 200);
 $runs = (int) ($argv[2] ?? 5);
@@ -39,19 +40,6 @@ function timed(string $path, bool $async): float
     return (hrtime(true) - $t) / 1e6;
 }
 
-function wait_for(string $path): void
-{
-    for ($i = 0; $i < 60000; $i++) {
-        clearstatcache();
-        if (is_file($path)) {
-            break;
-        }
-        usleep(1000);
-    }
-    // Let the writer exit (it closes and renames, then _exits) before the next measurement.
-    usleep(100000);
-}
-
 function median(array $v): float
 {
     sort($v);
@@ -61,7 +49,7 @@ function median(array $v): float
 
 timed("$dir/warm.rdump", false);
 timed("$dir/warm-async.rdump", true);
-wait_for("$dir/warm-async.rdump");
+bench_wait_for_writer("$dir/warm-async.rdump");
 @unlink("$dir/warm.rdump");
 @unlink("$dir/warm-async.rdump");
 
@@ -74,7 +62,7 @@ for ($i = 0; $i < $runs; $i++) {
     $reader = start_reader("$dir/async.rdump", "$dir/seen.rdump");
     usleep(50000);
     $async[] = timed("$dir/async.rdump", true);
-    wait_for("$dir/async.rdump");
+    bench_wait_for_writer("$dir/async.rdump");
     [$proc, $pipe] = $reader;
     $said = trim((string) stream_get_contents($pipe));
     fclose($pipe);

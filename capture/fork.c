@@ -273,12 +273,9 @@ typedef struct spawn_ctx {
 	rdump_output *out;
 	int marker;
 	int gate[2];        /* a pipe the caller closes when it is back; -1 = none */
-	struct pollfd gate_poll;    /* fork_gated()'s wait on it, at most gate_limit */
-	struct timespec gate_limit;
 	int fork_errno;     /* written by the first child, read by the caller */
 	int pinned;         /* the caller runs pinned to its CPU until the first child is gone */
 	cpu_set_t cpus;     /* then the CPUs the caller and the writer get back (pin_here) */
-	struct sched_param batch;   /* zero: for SCHED_BATCH */
 } spawn_ctx;
 
 /*
@@ -405,16 +402,22 @@ static void writer_enter(const spawn_ctx *c)
  * stack, now shared copy-on-write with the writer.
  * Returns 0 in the writer, -errno if the fork failed.
  */
-static long fork_gated(spawn_ctx *c)
+static long fork_gated(const spawn_ctx *c)
 {
+	/* Written before the fork: the writer only reads them until ppoll returns. */
+	struct pollfd gate = { .fd = c->gate[0], .events = POLLIN };
+	struct timespec at_most = { .tv_sec = 1 };
+	struct sched_param zero;
 	long rax = SYS_clone, rdi = SIGCHLD, rsi = 0, rdx = 0;
 	register long r10 __asm__("r10") = 0;
 	register long r8 __asm__("r8") = 0;
 	register long gate_w __asm__("r12") = c->gate[1];
-	register struct pollfd *gate_poll __asm__("r13") = &c->gate_poll;
-	register const struct sched_param *batch __asm__("r14") = &c->batch;
-	register struct timespec *limit __asm__("r15") = &c->gate_limit;
+	register struct pollfd *gate_poll __asm__("r13") = &gate;
+	register const struct sched_param *batch __asm__("r14") = &zero;
+	register struct timespec *limit __asm__("r15") = &at_most;
 	register const cpu_set_t *cpus __asm__("rbx") = c->pinned ? &c->cpus : NULL;
+
+	memset(&zero, 0, sizeof(zero));
 
 	__asm__ volatile (
 		"syscall\n\t"
@@ -643,16 +646,10 @@ int rdump_fork_dump(const rdump_dump_opts *o, const char *path, int marker, rdum
 	ctx.out = &out;
 	ctx.marker = marker;
 	ctx.fork_errno = 0;
-	memset(&ctx.batch, 0, sizeof(ctx.batch));
 	if (pipe2(ctx.gate, O_CLOEXEC) < 0) {
 		/* Only an optimization: the writer then starts at once. */
 		ctx.gate[0] = ctx.gate[1] = -1;
 	}
-	ctx.gate_poll.fd = ctx.gate[0];
-	ctx.gate_poll.events = POLLIN;
-	ctx.gate_poll.revents = 0;
-	ctx.gate_limit.tv_sec = 1;
-	ctx.gate_limit.tv_nsec = 0;
 	/* No handler of the caller may run in the children before they reset them. */
 	sigfillset(&all);
 	if (sigprocmask(SIG_SETMASK, &all, &old) < 0) {
