@@ -273,6 +273,9 @@ typedef struct spawn_ctx {
 	rdump_output *out;
 	int marker;
 	int gate[2];        /* a pipe the caller closes when it is back; -1 = none */
+	struct pollfd gate_poll;    /* fork_gated()'s wait on it, at most gate_limit */
+	struct timespec gate_limit;
+	struct sched_param batch;   /* zero: for SCHED_BATCH */
 	int fork_errno;     /* written by the first child, read by the caller */
 	int pinned;         /* the caller runs pinned to its CPU until the first child is gone */
 	cpu_set_t cpus;     /* then the CPUs the caller and the writer get back (pin_here) */
@@ -402,22 +405,16 @@ static void writer_enter(const spawn_ctx *c)
  * stack, now shared copy-on-write with the writer.
  * Returns 0 in the writer, -errno if the fork failed.
  */
-static long fork_gated(const spawn_ctx *c)
+static long fork_gated(spawn_ctx *c)
 {
-	/* Written before the fork: the writer only reads them until ppoll returns. */
-	struct pollfd gate = { .fd = c->gate[0], .events = POLLIN };
-	struct timespec at_most = { .tv_sec = 1 };
-	struct sched_param zero;
 	long rax = SYS_clone, rdi = SIGCHLD, rsi = 0, rdx = 0;
 	register long r10 __asm__("r10") = 0;
 	register long r8 __asm__("r8") = 0;
 	register long gate_w __asm__("r12") = c->gate[1];
-	register struct pollfd *gate_poll __asm__("r13") = &gate;
-	register const struct sched_param *batch __asm__("r14") = &zero;
-	register struct timespec *limit __asm__("r15") = &at_most;
+	register struct pollfd *gate_poll __asm__("r13") = &c->gate_poll;
+	register const struct sched_param *batch __asm__("r14") = &c->batch;
+	register struct timespec *limit __asm__("r15") = &c->gate_limit;
 	register const cpu_set_t *cpus __asm__("rbx") = c->pinned ? &c->cpus : NULL;
-
-	memset(&zero, 0, sizeof(zero));
 
 	__asm__ volatile (
 		"syscall\n\t"
@@ -476,6 +473,19 @@ static int first_child(void *arg)
 
 #if RDUMP_FORK_GATED
 	if (c->gate[0] >= 0) {
+		/*
+		 * fork_gated()'s arguments live in the caller's frame, not in that
+		 * function's: its frame never returns in this child, and under ASan
+		 * the redzones around addressed locals would stay poisoned on the
+		 * kept stack for the next dump's writer. The writer only reads
+		 * them until its ppoll returns.
+		 */
+		c->gate_poll.fd = c->gate[0];
+		c->gate_poll.events = POLLIN;
+		c->gate_poll.revents = 0;
+		c->gate_limit.tv_sec = 1;
+		c->gate_limit.tv_nsec = 0;
+		memset(&c->batch, 0, sizeof(c->batch));
 		pid = fork_gated(c);
 		if (pid == 0) {
 			close(c->gate[0]);
