@@ -179,20 +179,23 @@ static void writer_wait_gate(const int gate[2])
 }
 
 /*
- * A batch task never preempts the task it wakes beside: without this, one
- * async dump in four or five cost the caller a whole time slice (1 to 4.5 ms
- * measured) when the gate opened and the writer took the caller's CPU. It
- * still gets its fair share of the CPU afterwards.
+ * The kernel's struct sched_attr, its first version (48 bytes): glibc
+ * declares it only from 2.41.
  */
-static void writer_yield_on_wakeup(void)
-{
-	struct sched_param sp;
+typedef struct rdump_sched_attr {
+	uint32_t size;
+	uint32_t policy;
+	uint64_t flags;
+	int32_t nice;
+	uint32_t priority;
+	uint64_t runtime;   /* SCHED_OTHER and SCHED_BATCH: the time slice (Linux 6.12 on); 0 = the default */
+	uint64_t deadline;
+	uint64_t period;
+} rdump_sched_attr;
 
-	memset(&sp, 0, sizeof(sp));
-	if (syscall(SYS_sched_setscheduler, 0, SCHED_BATCH, &sp) < 0) {
-		/* A seccomp filter may refuse it: the writer then only starts sooner. */
-	}
-}
+#define RDUMP_SCHED_FLAG_KEEP_POLICY 0x08
+/* The kernel's longest slice; longer than any fork. */
+#define RDUMP_FORK_SLICE_NS 100000000ULL
 
 /*
  * The writer shares the caller's pages until either writes to them. If the
@@ -275,10 +278,11 @@ typedef struct spawn_ctx {
 	int gate[2];        /* a pipe the caller closes when it is back; -1 = none */
 	struct pollfd gate_poll;    /* fork_gated()'s wait on it, at most gate_limit */
 	struct timespec gate_limit;
-	struct sched_param batch;   /* zero: for SCHED_BATCH */
+	rdump_sched_attr forker;    /* the first child's: its policy and nice, RDUMP_FORK_SLICE_NS */
+	rdump_sched_attr batch;     /* the writer's: SCHED_BATCH, its nice, the default slice */
 	int fork_errno;     /* written by the first child, read by the caller */
 	int pinned;         /* the caller runs pinned to its CPU until the first child is gone */
-	cpu_set_t cpus;     /* then the CPUs the caller and the writer get back (pin_here) */
+	cpu_set_t cpus;     /* the CPUs the caller gets back then, the first child before it forks (pin_here) */
 } spawn_ctx;
 
 /*
@@ -373,17 +377,68 @@ static void close_gate(const int gate[2])
 }
 
 /*
- * Until the gate opens the writer only settles its policy and CPUs, then
- * sleeps: everything it touches in its new image costs a page fault, and
- * each of those (0.05-0.3 ms on a VM) taken while the caller is still
- * inside rdump_dump() lengthens the caller's pause.
+ * Both policies, from the caller's nice: sched_setattr() sets the nice
+ * too, and an unprivileged task may not lower it.
+ *
+ * The first child forks with a slice longer than the fork and without the
+ * caller's pin (forker_enter()). The writer is born with both, so its
+ * first deadline (EEVDF, Linux 6.6 on) falls after those of that child and
+ * of the caller, and it may run on any CPU: it no longer runs first, and
+ * its start (a switch to its new address space, a fault on its first page
+ * of code, 0.15-0.3 ms on a VM) comes after the caller is back or on
+ * another CPU, not inside the caller's pause. Either change alone left it
+ * running first in our traces (Linux 6.18).
+ *
+ * The writer then takes SCHED_BATCH with the default slice. A batch task
+ * never preempts the task it wakes beside: without it, one async dump in
+ * four or five cost the caller a whole time slice (1 to 4.5 ms measured)
+ * when the gate opened and the writer took the caller's CPU. It still
+ * gets its fair share of the CPU afterwards.
+ */
+static void spawn_policies(spawn_ctx *c)
+{
+	int nice;
+
+	errno = 0;
+	nice = getpriority(PRIO_PROCESS, 0);
+	if (nice == -1 && errno != 0) {
+		/* Refused (a seccomp filter): the default, so the calls below at worst fail. */
+		nice = 0;
+	}
+	memset(&c->forker, 0, sizeof(c->forker));
+	c->forker.size = sizeof(c->forker);
+	c->forker.flags = RDUMP_SCHED_FLAG_KEEP_POLICY;
+	c->forker.nice = nice;
+	c->forker.runtime = RDUMP_FORK_SLICE_NS;
+	memset(&c->batch, 0, sizeof(c->batch));
+	c->batch.size = sizeof(c->batch);
+	c->batch.policy = SCHED_BATCH;
+	c->batch.nice = nice;
+}
+
+/*
+ * In the first child before it forks. Its CPUs back too: the writer then
+ * starts with the caller's CPUs and can run on an idle one at once.
+ */
+static void forker_enter(const spawn_ctx *c)
+{
+	if (syscall(SYS_sched_setattr, 0, &c->forker, 0) < 0) {
+		/* Before Linux 5.3 (no KEEP_POLICY) or refused: the writer may only start sooner. */
+	}
+	if (c->pinned && sched_setaffinity(0, sizeof(c->cpus), &c->cpus) < 0) {
+		/* Refused (a seccomp filter): the writer shares the caller's CPU. */
+	}
+}
+
+/*
+ * Until the gate opens the writer only settles its policy, then sleeps:
+ * everything it touches in its new image costs a page fault (0.05-0.3 ms
+ * on a VM), and the caller may still be inside rdump_dump().
  */
 static void writer_enter(const spawn_ctx *c)
 {
-	writer_yield_on_wakeup();
-	/* Before the gate: its wake-up can then place it away from the caller's CPU. */
-	if (c->pinned && sched_setaffinity(0, sizeof(c->cpus), &c->cpus) < 0) {
-		/* Refused (a seccomp filter): it shares the caller's CPU. */
+	if (syscall(SYS_sched_setattr, 0, &c->batch, 0) < 0) {
+		/* Refused (a seccomp filter): the writer may then take the caller's CPU when the gate opens. */
 	}
 	writer_wait_gate(c->gate);
 }
@@ -392,17 +447,15 @@ static void writer_enter(const spawn_ctx *c)
 # define RDUMP_FORK_GATED 1
 /*
  * Forks the writer and, in it, does writer_enter()'s work without leaving
- * this code: close the gate's write end, take SCHED_BATCH, get its CPUs
- * back (so that the gate's wake-up can place it on another CPU than the
- * caller's), then ppoll the gate until the caller closes it (at most 1 s).
- * The new task usually runs before the first child that forked it (the
- * long fork leaves that child owing CPU time to the sleeping caller), so
- * every fault the writer takes before it sleeps is in the caller's pause:
- * here only this page of code, where the C version took five or six
- * (libc's syscall(), this file's text, a stack write, libc's close and
- * poll); what ppoll writes back lands after the gate opened. The first
- * child exits here once the fork succeeded, without writing to its
- * stack, now shared copy-on-write with the writer.
+ * this code: close the gate's write end, take SCHED_BATCH, then ppoll the
+ * gate until the caller closes it (at most 1 s). Where the writer still
+ * runs before the caller is back (no EEVDF, a refused slice; see
+ * spawn_policies()), every fault it takes before it sleeps is in the
+ * caller's pause: here only this page of code, where the C version took
+ * five or six (libc's syscall(), this file's text, a stack write, libc's
+ * close and poll); what ppoll writes back lands after the gate opened.
+ * The first child exits here once the fork succeeded, without writing to
+ * its stack, now shared copy-on-write with the writer.
  * Returns 0 in the writer, -errno if the fork failed.
  */
 static long fork_gated(spawn_ctx *c)
@@ -412,9 +465,8 @@ static long fork_gated(spawn_ctx *c)
 	register long r8 __asm__("r8") = 0;
 	register long gate_w __asm__("r12") = c->gate[1];
 	register struct pollfd *gate_poll __asm__("r13") = &c->gate_poll;
-	register const struct sched_param *batch __asm__("r14") = &c->batch;
+	register const rdump_sched_attr *batch __asm__("r14") = &c->batch;
 	register struct timespec *limit __asm__("r15") = &c->gate_limit;
-	register const cpu_set_t *cpus __asm__("rbx") = c->pinned ? &c->cpus : NULL;
 
 	__asm__ volatile (
 		"syscall\n\t"
@@ -424,16 +476,9 @@ static long fork_gated(spawn_ctx *c)
 		"mov %[nr_close], %%eax\n\t"
 		"syscall\n\t"
 		"xor %%edi, %%edi\n\t"
-		"mov %[batch_policy], %%esi\n\t"
-		"mov %%r14, %%rdx\n\t"
-		"mov %[nr_setscheduler], %%eax\n\t"
-		"syscall\n\t"
-		"test %%rbx, %%rbx\n\t"
-		"jz 1f\n\t"
-		"xor %%edi, %%edi\n\t"
-		"mov %[cpus_size], %%esi\n\t"
-		"mov %%rbx, %%rdx\n\t"
-		"mov %[nr_setaffinity], %%eax\n\t"
+		"mov %%r14, %%rsi\n\t"
+		"xor %%edx, %%edx\n\t"
+		"mov %[nr_setattr], %%eax\n\t"
 		"syscall\n"
 		"1:\n\t"
 		"mov %%r13, %%rdi\n\t"
@@ -454,10 +499,9 @@ static long fork_gated(spawn_ctx *c)
 		"syscall\n"
 		"3:\n\t"
 		: "+a" (rax), "+D" (rdi), "+S" (rsi), "+d" (rdx), "+r" (r10), "+r" (r8)
-		: "r" (gate_w), "r" (gate_poll), "r" (batch), "r" (limit), "r" (cpus),
-		  [nr_close] "i" (SYS_close), [nr_setscheduler] "i" (SYS_sched_setscheduler),
-		  [batch_policy] "i" (SCHED_BATCH), [cpus_size] "i" (sizeof(cpu_set_t)),
-		  [nr_setaffinity] "i" (SYS_sched_setaffinity), [nr_ppoll] "i" (SYS_ppoll),
+		: "r" (gate_w), "r" (gate_poll), "r" (batch), "r" (limit),
+		  [nr_close] "i" (SYS_close), [nr_setattr] "i" (SYS_sched_setattr),
+		  [nr_ppoll] "i" (SYS_ppoll),
 		  [eintr] "i" (-EINTR), [nr_exit] "i" (SYS_exit)
 		: "rcx", "r11", "r9", "memory", "cc");
 	return rax;
@@ -471,6 +515,7 @@ static int first_child(void *arg)
 	spawn_ctx *c = arg;
 	long pid;
 
+	forker_enter(c);
 #if RDUMP_FORK_GATED
 	if (c->gate[0] >= 0) {
 		/*
@@ -485,7 +530,6 @@ static int first_child(void *arg)
 		c->gate_poll.revents = 0;
 		c->gate_limit.tv_sec = 1;
 		c->gate_limit.tv_nsec = 0;
-		memset(&c->batch, 0, sizeof(c->batch));
 		pid = fork_gated(c);
 		if (pid == 0) {
 			close(c->gate[0]);
@@ -512,8 +556,10 @@ static int first_child(void *arg)
  * so it starts at once on the CPU the caller leaves to it rather than on an
  * idle one whose wake-up (0.1-0.3 ms on a VM) the caller would wait
  * through, and the caller is woken where that child ends, not on a CPU gone
- * idle meanwhile. Returns 0 when there is nothing to gain (one CPU) or the
- * pin is refused; else 1 and in `back` the mask that undoes it.
+ * idle meanwhile. That child drops the pin before it forks
+ * (forker_enter()): the writer never has it. Returns 0 when there is
+ * nothing to gain (one CPU) or the pin is refused; else 1 and in `back`
+ * the mask that undoes it.
  * sched_setaffinity() also records its mask as the task's own request
  * (Linux 6.2 on), to which a later change of the cpuset is narrowed: a
  * caller that could run on every online CPU gets a full mask back, so it
@@ -676,6 +722,7 @@ int rdump_fork_dump(const rdump_dump_opts *o, const char *path, int marker, rdum
 	own = adopts_orphans() ? own_writer_claim() : -1;
 	/* A writer that stays this process's child is forked here: nothing to hand over. */
 	ctx.pinned = own < 0 && pin_here(&ctx.cpus);
+	spawn_policies(&ctx);
 	if (own >= 0) {
 		first = clone(writer_child, stack + RDUMP_FORK_STACK, 0, &ctx);
 		err = errno;

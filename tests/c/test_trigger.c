@@ -379,21 +379,36 @@ static int read_proc(pid_t pid, const char *name, char *buf, size_t size)
 	return 0;
 }
 
-/* Field 41 of /proc/<pid>/stat, the scheduling policy; -1 if unreadable. */
-static int stat_policy(pid_t pid)
+/* Field `want` of /proc/<pid>/stat as a number; -1000 if unreadable. */
+static int stat_field(pid_t pid, int want)
 {
 	char buf[1024], *p;
 	int field;
 
 	if (read_proc(pid, "stat", buf, sizeof(buf)) < 0) {
-		return -1;
+		return -1000;
 	}
 	/* The command name in parentheses may hold spaces: count from its end, field 2. */
 	p = strrchr(buf, ')');
-	for (field = 2; p != NULL && field < 41; field++) {
+	for (field = 2; p != NULL && field < want; field++) {
 		p = strchr(p + 1, ' ');
 	}
-	return p != NULL ? atoi(p + 1) : -1;
+	return p != NULL ? atoi(p + 1) : -1000;
+}
+
+#define RDUMP_STAT_NICE 19
+#define RDUMP_STAT_POLICY 41
+
+/* se.slice in /proc/<pid>/sched (Linux 6.6 on, with the scheduler's debug files), in ns; -1 if absent. */
+static long long sched_slice(pid_t pid)
+{
+	char buf[8192], *p;
+
+	if (read_proc(pid, "sched", buf, sizeof(buf)) < 0 || (p = strstr(buf, "\nse.slice")) == NULL
+			|| (p = strchr(p, ':')) == NULL) {
+		return -1;
+	}
+	return atoll(p + 1);
 }
 
 /* /proc/<pid>/oom_score_adj; -1001 if unreadable. */
@@ -412,7 +427,7 @@ static int oom_score_adj(pid_t pid)
 static void test_fork_writer_policy(void)
 {
 	const char *p = path_in("batch.rdump");
-	int status, policy, adj;
+	int status = 0, policy, adj;
 	pid_t pid, writer;
 	siginfo_t si;
 
@@ -433,7 +448,7 @@ static void test_fork_writer_policy(void)
 			_exit(5);
 		}
 		writer = si.si_pid;
-		policy = stat_policy(writer);
+		policy = stat_field(writer, RDUMP_STAT_POLICY);
 		adj = oom_score_adj(writer);
 		if (waitpid(writer, &status, __WALL) != writer || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 			_exit(6);
@@ -454,29 +469,34 @@ static void test_fork_writer_policy(void)
 }
 
 /*
- * The caller pins itself to its CPU while the first child forks the writer
- * (fork.c, pin_here): afterwards the caller and the writer must both have
- * the CPUs the caller had. The caller is a child of a subreaper here, so
- * the double-forked writer comes back to the subreaper, which reads the
- * writer's CPUs from its zombie.
+ * What the double-forked writer runs with: SCHED_BATCH at the caller's
+ * nice (sched_setattr() sets both, and may not lower a nice), the default
+ * time slice rather than the long one its first child forks with
+ * (fork.c, spawn_policies), and the caller's CPUs, which the caller gets
+ * back too although it pins itself while the first child forks (pin_here).
+ * The caller is a child of a subreaper here, so the writer comes back to
+ * the subreaper, which reads all this from the writer's zombie.
  */
-static void test_fork_writer_cpus(void)
+static void test_fork_writer_sched(void)
 {
-	const char *p = path_in("cpus.rdump");
+	const char *p = path_in("sched.rdump");
 	cpu_set_t before;
-	int status;
+	int status = 0, nice;
 	pid_t pid;
 
 	RDUMP_CHECK(sched_getaffinity(0, sizeof(before), &before) == 0, "sched_getaffinity");
-	if (CPU_COUNT(&before) < 2) {
-		printf("skip: one CPU, so an async dump pins nothing\n");
-		return;
-	}
+	errno = 0;
+	nice = getpriority(PRIO_PROCESS, 0);
+	RDUMP_CHECK(errno == 0, "getpriority");
+	/* Not the default 0, which a writer given a nice of 0 would also show. */
+	nice = nice + 3 > 19 ? 19 : nice + 3;
 	pid = fork();
 	if (pid == 0) {
 		cpu_set_t after;
 		siginfo_t si;
 		pid_t caller, writer;
+		long long slice;
+		int policy, writer_nice;
 
 		if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
 			_exit(3);
@@ -486,6 +506,9 @@ static void test_fork_writer_cpus(void)
 			rdump_dump_opts o;
 			rdump_error e;
 
+			if (setpriority(PRIO_PROCESS, 0, nice) < 0) {
+				_exit(11);
+			}
 			memset(&o, 0, sizeof(o));
 			if (rdump_fork_dump(&o, p, 0, &e) < 0) {
 				_exit(4);
@@ -509,17 +532,32 @@ static void test_fork_writer_cpus(void)
 		if (sched_getaffinity(writer, sizeof(after), &after) < 0) {
 			_exit(8);
 		}
+		policy = stat_field(writer, RDUMP_STAT_POLICY);
+		writer_nice = stat_field(writer, RDUMP_STAT_NICE);
+		slice = sched_slice(writer);
 		if (waitpid(writer, &status, __WALL) != writer || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 			_exit(9);
 		}
-		_exit(CPU_EQUAL(&before, &after) ? 0 : 10);
+		if (!CPU_EQUAL(&before, &after)) {
+			_exit(10);
+		}
+		if (policy != SCHED_BATCH) {
+			_exit(12);
+		}
+		if (writer_nice != nice) {
+			_exit(13);
+		}
+		/* The first child's slice is the kernel's longest, 100 ms; -1: no debug file to tell. */
+		_exit(slice >= 100000000LL ? 14 : 0);
 	}
 	RDUMP_CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status),
 		"the subreaper test process ends");
 	RDUMP_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		"after an async dump the caller and the writer have the caller's %d CPUs: exit %d "
-		"(5: the caller's CPUs changed; 10: the writer's differ; 3, 4, 6 to 9: a step failed)",
-		CPU_COUNT(&before), WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		"after an async dump the caller and the writer have the caller's %d CPUs, and the writer "
+		"runs as SCHED_BATCH at the caller's nice %d with the default slice: exit %d (5: the caller's "
+		"CPUs changed; 10: the writer's differ; 12: not SCHED_BATCH; 13: another nice; 14: the first "
+		"child's slice; 3, 4, 6 to 9, 11: a step failed)",
+		CPU_COUNT(&before), nice, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 	RDUMP_CHECK(access(p, F_OK) == 0, "the dump is written");
 	unlink(p);
 }
@@ -906,7 +944,7 @@ int main(void)
 	test_fork_dump();
 	test_fork_dump_failure();
 	test_fork_writer_policy();
-	test_fork_writer_cpus();
+	test_fork_writer_sched();
 	test_fork_no_sigchld();
 	test_fork_dump_nproc();
 	test_fork_threads();
