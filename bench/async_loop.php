@@ -8,11 +8,7 @@ require __DIR__ . '/async.inc';
 
 $mb = (int) ($argv[1] ?? 200);
 $n = (int) ($argv[2] ?? 25);
-$dir = ($argv[3] ?? sys_get_temp_dir()) . '/rdump-async-loop-' . getmypid();
-if (!is_dir($dir) && !mkdir($dir, 0700, true)) {
-    fwrite(STDERR, "cannot create $dir\n");
-    exit(1);
-}
+$dir = bench_dir($argv[3] ?? sys_get_temp_dir(), 'rdump-async-loop');
 $keep = bench_build_live_data($mb);
 $times = [];
 // Two warm-up dumps: the first maps the writer's stack and faults in code.

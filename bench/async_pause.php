@@ -11,11 +11,8 @@ require __DIR__ . '/async.inc';
 
 $mb = (int) ($argv[1] ?? 200);
 $runs = (int) ($argv[2] ?? 5);
-$dir = ($argv[3] ?? sys_get_temp_dir()) . '/rdump-async-pause-' . getmypid();
+$dir = bench_dir($argv[3] ?? sys_get_temp_dir(), 'rdump-async-pause');
 $cli = getenv('RDUMP_CLI') ?: dirname(__DIR__) . '/rdump-cli';
-if (!is_dir($dir) && !mkdir($dir, 0700, true)) {
-    exit(1);
-}
 $keep = bench_build_live_data($mb);
 printf("live PHP data: %.1f MiB (memory_get_usage), %.1f MiB in ZendMM chunks\n",
     memory_get_usage() / 1048576, memory_get_usage(true) / 1048576);
