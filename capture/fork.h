@@ -17,10 +17,10 @@
 
 /*
  * Dumps this process to path from a forked writer. What can be checked
- * before the fork is checked here and reported through e: the path (the
- * temporary file is created by the caller's process, so a missing directory
- * or a symlink is a synchronous error), the stale marker, the fork itself.
- * The writer publishes the dump atomically (temporary name, rename), then
+ * before the fork is checked here and reported through e: the path (a
+ * symlink, a directory), its directory (missing, not writable), the stale
+ * marker, the fork itself. The writer creates the temporary file and
+ * publishes the dump atomically (rename), then
  * "<path>.done" when marker is set; on failure it removes its temporary file
  * and writes one line naming the path and the reason to stderr.
  * o->php must point to addresses valid in this process; o->copy is ignored

@@ -141,15 +141,13 @@ static uint64_t tmp_name_tick(int attempt)
 	return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
 }
 
-int rdump_output_open(rdump_output *o, const char *path, rdump_error *e)
+int rdump_output_prepare(rdump_output *o, const char *path, rdump_error *e)
 {
-	size_t len = strlen(path), dir_len, pos;
-	const char *slash;
-	int attempt;
+	size_t len = strlen(path);
 
 	o->fd = -1;
 	o->to_stdout = 0;
-	o->tmp_path[0] = '\0';
+	o->path[0] = o->tmp_path[0] = '\0';
 	if (len == 0) {
 		return RDUMP_FAIL(e, "the path is empty", ENOENT);
 	}
@@ -160,14 +158,21 @@ int rdump_output_open(rdump_output *o, const char *path, rdump_error *e)
 	if (path[len - 1] == '/') {
 		return RDUMP_FAIL(e, "the path names a directory", EISDIR);
 	}
-	memcpy(o->path, path, len + 1);
 	if (rdump_output_check_path(path, e) < 0) {
 		return -1;
 	}
-	slash = strrchr(path, '/');
-	dir_len = slash ? (size_t) (slash - path) + 1 : 0;
+	memcpy(o->path, path, len + 1);
+	return 0;
+}
+
+int rdump_output_create(rdump_output *o, rdump_error *e)
+{
+	const char *slash = strrchr(o->path, '/');
+	size_t dir_len = slash ? (size_t) (slash - o->path) + 1 : 0, pos;
+	int attempt;
+
 	for (attempt = 0; attempt < 100; attempt++) {
-		memcpy(o->tmp_path, path, dir_len);
+		memcpy(o->tmp_path, o->path, dir_len);
 		o->tmp_path[dir_len] = '\0';
 		pos = append(o->tmp_path, dir_len, sizeof(o->tmp_path), RDUMP_TMP_PREFIX);
 		pos = rdump_append_dec(o->tmp_path, pos, sizeof(o->tmp_path), (uint64_t) getpid());
@@ -178,10 +183,9 @@ int rdump_output_open(rdump_output *o, const char *path, rdump_error *e)
 		o->fd = open(o->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (o->fd >= 0) {
 			/*
-			 * Held for the file's life by whoever holds the descriptor (an
-			 * async writer too): rdump_output_sweep() removes only files
-			 * nobody holds. On a new file only a sweep's instant check can
-			 * make this wait.
+			 * Held for the file's life by whoever holds the descriptor:
+			 * rdump_output_sweep() removes only files nobody holds. On a
+			 * new file only a sweep's instant check can make this wait.
 			 */
 			if (flock(o->fd, LOCK_EX) < 0) {
 				/* No locks here (ENOLCK): the sweep's age limit still keeps a file being written. */
@@ -195,6 +199,14 @@ int rdump_output_open(rdump_output *o, const char *path, rdump_error *e)
 	}
 	o->tmp_path[0] = '\0';
 	return RDUMP_FAIL(e, "cannot find a free temporary name", EEXIST);
+}
+
+int rdump_output_open(rdump_output *o, const char *path, rdump_error *e)
+{
+	if (rdump_output_prepare(o, path, e) < 0) {
+		return -1;
+	}
+	return rdump_output_create(o, e);
 }
 
 void rdump_output_use_fd(rdump_output *o, int fd)

@@ -6,7 +6,9 @@
 #ifndef RDUMP_TEST_H
 #define RDUMP_TEST_H
 
+#include <dirent.h>
 #include <stdio.h>
+#include <string.h>
 
 static int rdump_test_passed;
 static int rdump_test_failed;
@@ -32,6 +34,25 @@ static inline char *rdump_test_path_in(const char *dir, const char *name)
 
 	snprintf(p, sizeof(buf[0]), "%s/%s", dir, name);
 	return p;
+}
+
+/* Names in directory in that start with prefix ("" counts . and .. too); -1 if it cannot be read. */
+static inline int rdump_test_count_prefix(const char *in, const char *prefix)
+{
+	DIR *d = opendir(in);
+	struct dirent *de;
+	int n = 0;
+
+	if (d == NULL) {
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0) {
+			n++;
+		}
+	}
+	closedir(d);
+	return n;
 }
 
 /* Prints "N passed, N failed"; the result is the process exit status. */

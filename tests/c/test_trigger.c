@@ -279,28 +279,9 @@ static int wait_for(const char *path)
 	return -1;
 }
 
-/* Names in directory in starting with prefix. */
-static int count_prefix_in(const char *in, const char *prefix)
-{
-	DIR *d = opendir(in);
-	struct dirent *de;
-	int n = 0;
-
-	if (d == NULL) {
-		return -1;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0) {
-			n++;
-		}
-	}
-	closedir(d);
-	return n;
-}
-
 static int count_prefix(const char *prefix)
 {
-	return count_prefix_in(dir, prefix);
+	return rdump_test_count_prefix(dir, prefix);
 }
 
 static void test_fork_dump(void)
@@ -706,7 +687,7 @@ static int nproc_child(const char *in, int subreaper)
 					|| strcmp(e.what, "cannot fork the writer process") != 0) {
 				return 4 + limit;
 			}
-			if (count_prefix_in(in, ".rdump-tmp.") != 0 || access(p, F_OK) == 0 || access(m, F_OK) == 0) {
+			if (rdump_test_count_prefix(in, ".rdump-tmp.") != 0 || access(p, F_OK) == 0 || access(m, F_OK) == 0) {
 				return 8;
 			}
 			if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT | __WALL) == 0 || errno != ECHILD) {

@@ -5,7 +5,8 @@
  * the count, zero blocks become holes, residency filtering keeps only
  * touched pages, and touching ranges form one region; the temporary file
  * of a dump is locked while it is written, and what a killed dump left is
- * removed by the next complete one, and nothing else.
+ * removed by the next complete one, and nothing else; checking a path
+ * (an async dump's caller) creates nothing.
  */
 #ifndef _GNU_SOURCE
 # define _GNU_SOURCE 1
@@ -461,6 +462,51 @@ static void test_output_sweep(void)
 	unlink(path_in("sweep.rdump"));
 }
 
+/* How many entries a directory holds besides . and .. */
+static int entries_in(const char *path)
+{
+	return rdump_test_count_prefix(path, "") - 2;
+}
+
+/*
+ * An async dump checks its path in the caller (prepare) and creates the
+ * file in the writer (create): prepare refuses what open refuses and
+ * creates nothing; create names the file after the process that creates it.
+ */
+static void test_output_prepare_then_create(void)
+{
+	rdump_output out;
+	rdump_error e;
+	char prefix[PATH_MAX];
+	int fd;
+
+	RDUMP_CHECK(mkdir(path_in("prep"), 0700) == 0, "mkdir");
+	RDUMP_CHECK(rdump_output_prepare(&out, path_in("prep/a.rdump"), &e) == 0, "prepare: %s", e.what);
+	RDUMP_CHECK(out.fd < 0 && entries_in(path_in("prep")) == 0, "prepare creates nothing");
+	RDUMP_CHECK(rdump_output_create(&out, &e) == 0 && out.fd >= 0, "create: %s", e.what);
+	snprintf(prefix, sizeof(prefix), "%s/.rdump-tmp.%d.", path_in("prep"), (int) getpid());
+	RDUMP_CHECK(strncmp(out.tmp_path, prefix, strlen(prefix)) == 0, "named after its creator: %s", out.tmp_path);
+	fd = open(out.tmp_path, O_RDONLY | O_CLOEXEC);
+	RDUMP_CHECK(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK, "locked once created");
+	if (fd >= 0) {
+		close(fd);
+	}
+	RDUMP_CHECK(write(out.fd, "dump", 4) == 4, "write");
+	RDUMP_CHECK(rdump_output_commit(&out, &e) == 0, "commit: %s", e.what);
+	RDUMP_CHECK(access(path_in("prep/a.rdump"), F_OK) == 0 && entries_in(path_in("prep")) == 1,
+		"the dump in place, nothing else");
+
+	RDUMP_CHECK(symlink(path_in("prep/a.rdump"), path_in("prep/link.rdump")) == 0, "symlink");
+	RDUMP_CHECK(rdump_output_prepare(&out, path_in("prep/link.rdump"), &e) < 0 && e.err == EEXIST,
+		"prepare refuses a symlink");
+	RDUMP_CHECK(rdump_output_prepare(&out, path_in("prep/"), &e) < 0 && e.err == EISDIR,
+		"prepare refuses a directory name");
+	RDUMP_CHECK(entries_in(path_in("prep")) == 2, "refusals create nothing");
+	unlink(path_in("prep/link.rdump"));
+	unlink(path_in("prep/a.rdump"));
+	rmdir(path_in("prep"));
+}
+
 int main(void)
 {
 	char cmd[600];
@@ -478,6 +524,7 @@ int main(void)
 	test_overlapping_maps_plan();
 	test_self_dump_and_output();
 	test_output_sweep();
+	test_output_prepare_then_create();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0) {
 		fprintf(stderr, "cannot remove %s\n", dir);

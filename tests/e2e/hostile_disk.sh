@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Issue 8, full and broken disks: dumps into a 1 MiB tmpfs mounted by the
 # test (nearly full, then completely full), a read-only remount of it, and a
-# tmpfs without free inodes. Every dump must fail cleanly: rdump_dump()
+# tmpfs without free inodes (where an async dump's writer, which creates
+# the file, must say so on stderr). Every dump must fail cleanly: rdump_dump()
 # returns false with a warning naming the path and the cause, nothing is
 # left in the directory (no dump, no temporary file, no marker), and the
 # process goes on (its next dump, to a roomy directory, works). The same for
@@ -201,6 +202,14 @@ echo "case: OOM dump onto a read-only file system: $(grep -o 'OOM dump to.*' <<<
 if mount -t tmpfs -o size=1m,nr_inodes=1 tmpfs "$dir/noinode" 2>/dev/null; then
 	expect_fail "no free inode" "$dir/noinode/x.rdump" '{}' 'cannot create the file (No space left on device)'
 	[ -z "$(leftovers "$dir/noinode")" ] || bad "no free inode: files left behind"
+	# Async: the directory passes the call's checks, the writer creates the file and says why it cannot.
+	cases=$((cases + 1))
+	out=$(php_ext "$dir/dump.php" "$dir/noinode/y.rdump" '{"async":true}' "$dir/roomy/next.rdump" 2>&1)
+	grep -q '^result=true$' <<<"$out" && grep -q '^next=true$' <<<"$out" || bad "async, no free inode: the call or the next dump failed: $out"
+	grep -q 'async dump to ".*noinode/y.rdump" failed: cannot create the file (No space left on device)' <<<"$out" \
+		|| bad "async, no free inode: no message naming the cause: $out"
+	[ -z "$(leftovers "$dir/noinode")" ] || bad "async, no free inode: files left behind"
+	echo "case: async dump, no free inode: $(grep -o 'async dump to.*' <<<"$out" | head -1)"
 else
 	echo "note: no tmpfs with nr_inodes=1 here: the no-inode case not run"
 fi
