@@ -212,15 +212,18 @@ static void writer_first_to_oom_kill(void)
 }
 
 /* The writer, once the caller is back: sched_policy and CPUs are settled. */
-static void writer_main(const rdump_dump_opts *o, rdump_output *out, int marker)
+static void writer_main(const rdump_dump_opts *o, const char *path, pid_t caller, int marker)
 {
 	rdump_dump_opts wo = *o;
+	rdump_output out;
 	rdump_target t;
 	rdump_dump_result res;
 	rdump_error e;
 	size_t len;
 	int64_t rss;
 
+	wo.copy = RDUMP_COPY_DIRECT;
+	wo.header_pid = (uint64_t) caller;
 	/*
 	 * The caller's RSS, read here to keep it out of the caller's pause: the
 	 * writer's own lacks the file pages fork does not map.
@@ -230,33 +233,33 @@ static void writer_main(const rdump_dump_opts *o, rdump_output *out, int marker)
 	writer_first_to_oom_kill();
 	/* First, so an inherited descriptor table at its limit cannot refuse the file. */
 	keep_stderr_only();
-	if (rdump_output_create(out, &e) < 0) {
-		writer_report(out->path, &e);
+	if (rdump_output_open(&out, path, &e) < 0) {
+		writer_report(path, &e);
 		_exit(1);
 	}
-	len = strlen(out->tmp_path);
-	memcpy(writer_tmp, out->tmp_path, len + 1);
+	len = strlen(out.tmp_path);
+	memcpy(writer_tmp, out.tmp_path, len + 1);
 	writer_signals();
 	if (rdump_target_open(&t, getpid(), 1, &e) < 0) {
-		rdump_output_abort(out);
-		writer_report(out->path, &e);
+		rdump_output_abort(&out);
+		writer_report(out.path, &e);
 		_exit(1);
 	}
-	if (rdump_dump_fd(&t, &wo, out->fd, &res, &e) < 0) {
+	if (rdump_dump_fd(&t, &wo, out.fd, &res, &e) < 0) {
 		rdump_target_close(&t);
-		rdump_output_abort(out);
-		writer_report(out->path, &e);
+		rdump_output_abort(&out);
+		writer_report(out.path, &e);
 		_exit(1);
 	}
 	rdump_target_close(&t);
-	if (rdump_output_commit(out, &e) < 0) {
+	if (rdump_output_commit(&out, &e) < 0) {
 		writer_tmp[0] = '\0';
-		writer_report(out->path, &e);
+		writer_report(out.path, &e);
 		_exit(1);
 	}
 	writer_tmp[0] = '\0';
-	if (marker && rdump_marker_write(out->path, &e) < 0) {
-		writer_report(out->path, &e);
+	if (marker && rdump_marker_write(out.path, &e) < 0) {
+		writer_report(out.path, &e);
 		_exit(1);
 	}
 	_exit(0);
@@ -273,7 +276,8 @@ static void writer_main(const rdump_dump_opts *o, rdump_output *out, int marker)
  */
 typedef struct spawn_ctx {
 	const rdump_dump_opts *o;
-	rdump_output *out;
+	const char *path;   /* the caller's: the writer's copy of its memory holds it too */
+	pid_t caller;
 	int marker;
 	int gate[2];        /* a pipe the caller closes when it is back; -1 = none */
 	struct pollfd gate_poll;    /* fork_gated()'s wait on it, at most gate_limit */
@@ -533,7 +537,7 @@ static int first_child(void *arg)
 		pid = fork_gated(c);
 		if (pid == 0) {
 			close(c->gate[0]);
-			writer_main(c->o, c->out, c->marker);
+			writer_main(c->o, c->path, c->caller, c->marker);
 		}
 		/* Only a failed fork comes back here. */
 		c->fork_errno = (int) -pid;
@@ -543,7 +547,7 @@ static int first_child(void *arg)
 	pid = syscall(SYS_clone, (unsigned long) SIGCHLD, 0UL, 0UL, 0UL, 0UL);
 	if (pid == 0) {
 		writer_enter(c);
-		writer_main(c->o, c->out, c->marker);
+		writer_main(c->o, c->path, c->caller, c->marker);
 	}
 	if (pid < 0) {
 		c->fork_errno = errno ? errno : EAGAIN;
@@ -595,7 +599,7 @@ static int writer_child(void *arg)
 	spawn_ctx *c = arg;
 
 	writer_enter(c);
-	writer_main(c->o, c->out, c->marker);
+	writer_main(c->o, c->path, c->caller, c->marker);
 	return 0;
 }
 
@@ -605,11 +609,11 @@ static int writer_child(void *arg)
  * would come back to this process anyway, reparented with a SIGCHLD for
  * its pcntl handler and a zombie nobody reaps.
  */
-static int adopts_orphans(void)
+static int adopts_orphans(pid_t self)
 {
 	int flag = 0;
 
-	if (getpid() == 1) {
+	if (self == 1) {
 		return 1;
 	}
 	return prctl(PR_GET_CHILD_SUBREAPER, &flag) == 0 && flag != 0;
@@ -675,8 +679,6 @@ void rdump_fork_finish(void)
 
 int rdump_fork_dump(const rdump_dump_opts *o, const char *path, int marker, rdump_error *e)
 {
-	rdump_dump_opts wo = *o;
-	rdump_output out;
 	spawn_ctx ctx;
 	sigset_t all, old;
 	char *stack;
@@ -684,9 +686,18 @@ int rdump_fork_dump(const rdump_dump_opts *o, const char *path, int marker, rdum
 	int status, err, own;
 
 	rdump_fork_reap();
-	wo.copy = RDUMP_COPY_DIRECT;
-	wo.header_pid = (uint64_t) getpid();
 	if (marker && rdump_marker_clear(path, e) < 0) {
+		return -1;
+	}
+	/*
+	 * The writer creates the temporary file: creating a file (0.05-0.15 ms
+	 * on a VM's ext4) is the longest step a caller would take before the
+	 * fork. What the caller can be told still is checked here: the path,
+	 * its directory, the right to create a file in it. Nothing of the
+	 * output lives in this frame: each page of its stack the call writes is
+	 * a copy-on-write fault after the previous dump's fork and after this one.
+	 */
+	if (rdump_output_check_new(path, e) < 0) {
 		return -1;
 	}
 	errno = 0;
@@ -694,18 +705,9 @@ int rdump_fork_dump(const rdump_dump_opts *o, const char *path, int marker, rdum
 	if (stack == NULL) {
 		return RDUMP_FAIL(e, "cannot allocate the writer's stack", errno ? errno : ENOMEM);
 	}
-	/*
-	 * The writer creates the temporary file: creating a file (0.05-0.15 ms
-	 * on a VM's ext4) is the longest step a caller would take before the
-	 * fork. What the caller can be told still is checked here: the path,
-	 * its directory, the right to create a file in it.
-	 */
-	if (rdump_output_prepare(&out, path, e) < 0 || rdump_output_check_dir(path, e) < 0) {
-		stack_give(stack);
-		return -1;
-	}
-	ctx.o = &wo;
-	ctx.out = &out;
+	ctx.o = o;
+	ctx.path = path;
+	ctx.caller = getpid();
 	ctx.marker = marker;
 	ctx.fork_errno = 0;
 	if (pipe2(ctx.gate, O_CLOEXEC) < 0) {
@@ -724,7 +726,7 @@ int rdump_fork_dump(const rdump_dump_opts *o, const char *path, int marker, rdum
 	 * caller's handlers, and waitpid(-1) in the script never sees it. With
 	 * every slot taken, the double fork: the writer then comes back, reparented.
 	 */
-	own = adopts_orphans() ? own_writer_claim() : -1;
+	own = adopts_orphans(ctx.caller) ? own_writer_claim() : -1;
 	/* A writer that stays this process's child is forked here: nothing to hand over. */
 	ctx.pinned = own < 0 && pin_here(&ctx.cpus);
 	spawn_policies(&ctx);

@@ -141,38 +141,47 @@ static uint64_t tmp_name_tick(int attempt)
 	return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
 }
 
-int rdump_output_prepare(rdump_output *o, const char *path, rdump_error *e)
+/* What rdump_output_open() refuses before it creates anything. */
+static int check_name(const char *path, size_t len, rdump_error *e)
 {
-	size_t len = strlen(path);
-
-	o->fd = -1;
-	o->to_stdout = 0;
-	o->path[0] = o->tmp_path[0] = '\0';
 	if (len == 0) {
 		return RDUMP_FAIL(e, "the path is empty", ENOENT);
 	}
 	/* Room for the temporary name beside it, too. */
-	if (len + 64 >= sizeof(o->path)) {
+	if (len + 64 >= PATH_MAX) {
 		return RDUMP_FAIL(e, "the path is too long", ENAMETOOLONG);
 	}
 	if (path[len - 1] == '/') {
 		return RDUMP_FAIL(e, "the path names a directory", EISDIR);
 	}
-	if (rdump_output_check_path(path, e) < 0) {
+	return rdump_output_check_path(path, e);
+}
+
+int rdump_output_check_new(const char *path, rdump_error *e)
+{
+	if (check_name(path, strlen(path), e) < 0) {
+		return -1;
+	}
+	return rdump_output_check_dir(path, e);
+}
+
+int rdump_output_open(rdump_output *o, const char *path, rdump_error *e)
+{
+	size_t len = strlen(path), dir_len, pos;
+	const char *slash;
+	int attempt;
+
+	o->fd = -1;
+	o->to_stdout = 0;
+	o->path[0] = o->tmp_path[0] = '\0';
+	if (check_name(path, len, e) < 0) {
 		return -1;
 	}
 	memcpy(o->path, path, len + 1);
-	return 0;
-}
-
-int rdump_output_create(rdump_output *o, rdump_error *e)
-{
-	const char *slash = strrchr(o->path, '/');
-	size_t dir_len = slash ? (size_t) (slash - o->path) + 1 : 0, pos;
-	int attempt;
-
+	slash = strrchr(path, '/');
+	dir_len = slash ? (size_t) (slash - path) + 1 : 0;
 	for (attempt = 0; attempt < 100; attempt++) {
-		memcpy(o->tmp_path, o->path, dir_len);
+		memcpy(o->tmp_path, path, dir_len);
 		o->tmp_path[dir_len] = '\0';
 		pos = append(o->tmp_path, dir_len, sizeof(o->tmp_path), RDUMP_TMP_PREFIX);
 		pos = rdump_append_dec(o->tmp_path, pos, sizeof(o->tmp_path), (uint64_t) getpid());
@@ -199,14 +208,6 @@ int rdump_output_create(rdump_output *o, rdump_error *e)
 	}
 	o->tmp_path[0] = '\0';
 	return RDUMP_FAIL(e, "cannot find a free temporary name", EEXIST);
-}
-
-int rdump_output_open(rdump_output *o, const char *path, rdump_error *e)
-{
-	if (rdump_output_prepare(o, path, e) < 0) {
-		return -1;
-	}
-	return rdump_output_create(o, e);
 }
 
 void rdump_output_use_fd(rdump_output *o, int fd)

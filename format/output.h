@@ -19,15 +19,16 @@ typedef struct rdump_output {
 	char tmp_path[PATH_MAX];
 } rdump_output;
 
-/* Creates the temporary file (0600, O_EXCL, O_NOFOLLOW, O_CLOEXEC): prepare, then create. */
-int rdump_output_open(rdump_output *o, const char *path, rdump_error *e);
-/* Checks the path (rdump_output_check_path()) and keeps it in o; creates nothing. */
-int rdump_output_prepare(rdump_output *o, const char *path, rdump_error *e);
 /*
- * Creates o's temporary file beside its path, named after the creating
- * process and thread (an async dump's writer creates its own).
+ * Checks the path and creates the temporary file (0600, O_EXCL,
+ * O_NOFOLLOW, O_CLOEXEC), named after the process and thread that create it.
  */
-int rdump_output_create(rdump_output *o, rdump_error *e);
+int rdump_output_open(rdump_output *o, const char *path, rdump_error *e);
+/*
+ * The checks of rdump_output_open() and rdump_output_check_dir(), creating
+ * nothing: for a file another process will create (an async dump's writer).
+ */
+int rdump_output_check_new(const char *path, rdump_error *e);
 /* Output to an already-open descriptor (rdump-cli -o -): no rename. */
 void rdump_output_use_fd(rdump_output *o, int fd);
 /* Renames the finished file into place; on failure removes it. */

@@ -469,11 +469,11 @@ static int entries_in(const char *path)
 }
 
 /*
- * An async dump checks its path in the caller (prepare) and creates the
- * file in the writer (create): prepare refuses what open refuses and
- * creates nothing; create names the file after the process that creates it.
+ * An async dump checks its path in the caller (check_new) and creates the
+ * file in the writer (open): check_new refuses what open refuses and
+ * creates nothing; open names the file after the process that creates it.
  */
-static void test_output_prepare_then_create(void)
+static void test_output_check_new_then_open(void)
 {
 	rdump_output out;
 	rdump_error e;
@@ -481,9 +481,9 @@ static void test_output_prepare_then_create(void)
 	int fd;
 
 	RDUMP_CHECK(mkdir(path_in("prep"), 0700) == 0, "mkdir");
-	RDUMP_CHECK(rdump_output_prepare(&out, path_in("prep/a.rdump"), &e) == 0, "prepare: %s", e.what);
-	RDUMP_CHECK(out.fd < 0 && entries_in(path_in("prep")) == 0, "prepare creates nothing");
-	RDUMP_CHECK(rdump_output_create(&out, &e) == 0 && out.fd >= 0, "create: %s", e.what);
+	RDUMP_CHECK(rdump_output_check_new(path_in("prep/a.rdump"), &e) == 0, "check_new: %s", e.what);
+	RDUMP_CHECK(entries_in(path_in("prep")) == 0, "check_new creates nothing");
+	RDUMP_CHECK(rdump_output_open(&out, path_in("prep/a.rdump"), &e) == 0 && out.fd >= 0, "open: %s", e.what);
 	snprintf(prefix, sizeof(prefix), "%s/.rdump-tmp.%d.", path_in("prep"), (int) getpid());
 	RDUMP_CHECK(strncmp(out.tmp_path, prefix, strlen(prefix)) == 0, "named after its creator: %s", out.tmp_path);
 	fd = open(out.tmp_path, O_RDONLY | O_CLOEXEC);
@@ -497,10 +497,12 @@ static void test_output_prepare_then_create(void)
 		"the dump in place, nothing else");
 
 	RDUMP_CHECK(symlink(path_in("prep/a.rdump"), path_in("prep/link.rdump")) == 0, "symlink");
-	RDUMP_CHECK(rdump_output_prepare(&out, path_in("prep/link.rdump"), &e) < 0 && e.err == EEXIST,
-		"prepare refuses a symlink");
-	RDUMP_CHECK(rdump_output_prepare(&out, path_in("prep/"), &e) < 0 && e.err == EISDIR,
-		"prepare refuses a directory name");
+	RDUMP_CHECK(rdump_output_check_new(path_in("prep/link.rdump"), &e) < 0 && e.err == EEXIST,
+		"check_new refuses a symlink");
+	RDUMP_CHECK(rdump_output_check_new(path_in("prep/"), &e) < 0 && e.err == EISDIR,
+		"check_new refuses a directory name");
+	RDUMP_CHECK(rdump_output_check_new(path_in("prep/none/b.rdump"), &e) < 0 && e.err == ENOENT,
+		"check_new refuses a missing directory");
 	RDUMP_CHECK(entries_in(path_in("prep")) == 2, "refusals create nothing");
 	unlink(path_in("prep/link.rdump"));
 	unlink(path_in("prep/a.rdump"));
@@ -524,7 +526,7 @@ int main(void)
 	test_overlapping_maps_plan();
 	test_self_dump_and_output();
 	test_output_sweep();
-	test_output_prepare_then_create();
+	test_output_check_new_then_open();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0) {
 		fprintf(stderr, "cannot remove %s\n", dir);

@@ -206,7 +206,8 @@ if mount -t tmpfs -o size=1m,nr_inodes=1 tmpfs "$dir/noinode" 2>/dev/null; then
 	cases=$((cases + 1))
 	out=$(php_ext "$dir/dump.php" "$dir/noinode/y.rdump" '{"async":true}' "$dir/roomy/next.rdump" 2>&1)
 	grep -q '^result=true$' <<<"$out" && grep -q '^next=true$' <<<"$out" || bad "async, no free inode: the call or the next dump failed: $out"
-	grep -q 'async dump to ".*noinode/y.rdump" failed: cannot create the file (No space left on device)' <<<"$out" \
+	# glibc before 2.32 has no strerrordesc_np(): the writer gives the number there.
+	grep -Eq 'async dump to ".*noinode/y.rdump" failed: cannot create the file \((No space left on device|errno 28)\)' <<<"$out" \
 		|| bad "async, no free inode: no message naming the cause: $out"
 	[ -z "$(leftovers "$dir/noinode")" ] || bad "async, no free inode: files left behind"
 	echo "case: async dump, no free inode: $(grep -o 'async dump to.*' <<<"$out" | head -1)"
