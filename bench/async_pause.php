@@ -1,14 +1,26 @@
 <?php
 // The pause of an asynchronous (forked) dump against a synchronous one: the
-// time the caller spends inside rdump_dump(), on the same live PHP data,
-// alternating in one process after a warm-up. While each asynchronous
-// writer runs, a separate reader polls the final path and copies the file
-// the moment it appears; every copy must pass rdump-cli inspect.
+// time the caller spends inside rdump_dump(), on the same live PHP data.
+// Repeated dumps: alternating in one process after a warm-up. While each
+// asynchronous writer runs, a separate reader polls the final path and
+// copies the file the moment it appears; every copy must pass rdump-cli
+// inspect. With pcntl, each run also times a bare pcntl_fork() of the same
+// process: the part of the pause no fork-based writer can avoid here.
+// First dumps: fresh processes, each building the same data and timing a
+// sync dump, then its first fork: an async dump (or, every other process, a
+// bare pcntl_fork()). A first fork also write-protects every page the
+// process wrote since it started, which later forks find done; an OOM dump
+// or a one-off rdump_dump() call in a worker is such a first fork.
 // Usage: php -d extension=modules/rdump.so bench/async_pause.php [MB] [RUNS] [DIR]
-// Prints one "result:" line: median sync ms, median async ms, their ratio.
+// Prints a "result:" line for each (medians of sync and async, their ratio)
+// and a line for each bare fork's median and its ratio to sync.
 require __DIR__ . '/live_data.inc';
 require __DIR__ . '/async.inc';
 
+if (($argv[1] ?? '') === '--first') {
+    first_dump_child((int) $argv[2], $argv[3], $argv[4] === 'fork');
+    exit(0);
+}
 $mb = (int) ($argv[1] ?? 200);
 $runs = (int) ($argv[2] ?? 5);
 $dir = bench_dir($argv[3] ?? sys_get_temp_dir(), 'rdump-async-pause');
@@ -37,6 +49,64 @@ function timed(string $path, bool $async): float
     return (hrtime(true) - $t) / 1e6;
 }
 
+// The caller's time in a bare pcntl_fork() whose child leaves at once
+// (exec of /bin/true: no PHP shutdown of its copy), or null without pcntl.
+function timed_fork(): ?float
+{
+    if (!function_exists('pcntl_fork')) {
+        return null;
+    }
+    $t = hrtime(true);
+    $pid = pcntl_fork();
+    $ms = (hrtime(true) - $t) / 1e6;
+    if ($pid === 0) {
+        pcntl_exec('/bin/true');
+        exit(0);
+    }
+    if ($pid < 0) {
+        fwrite(STDERR, 'pcntl_fork() failed: ' . pcntl_strerror(pcntl_get_last_error()) . "\n");
+        exit(1);
+    }
+    pcntl_waitpid($pid, $status);
+    return $ms;
+}
+
+// A fresh process (--first MB DIR async|fork): builds the data, takes an
+// untimed sync dump (a process's first one took 0.6 s instead of 50 ms in
+// some runs on our VM, its file's pages coming from memory the VM had
+// handed back to the host), times a sync dump, then its first fork.
+// Prints "first: SYNC_MS FORK_MS".
+function first_dump_child(int $mb, string $dir, bool $bare): void
+{
+    $keep = bench_build_live_data($mb);
+    $path = "$dir/first-" . getmypid() . '.rdump';
+    timed($path, false);
+    $sync = timed($path, false);
+    unlink($path);
+    if ($bare) {
+        $ms = timed_fork();
+    } else {
+        $ms = timed($path, true);
+        if (!bench_wait_for_writer($path)) {
+            fwrite(STDERR, "the async dump never appeared at $path\n");
+            exit(1);
+        }
+        unlink($path);
+    }
+    printf("first: %.3f %.3f\n", $sync, $ms);
+}
+
+// The path of the rdump module this process loaded, to load it in the fresh ones.
+function loaded_module(): ?string
+{
+    foreach (file('/proc/self/maps', FILE_IGNORE_NEW_LINES) ?: [] as $line) {
+        if (preg_match('~\s(/\S*/rdump\.so)$~', $line, $m)) {
+            return $m[1];
+        }
+    }
+    return null;
+}
+
 function median(array $v): float
 {
     sort($v);
@@ -50,7 +120,7 @@ bench_wait_for_writer("$dir/warm-async.rdump");
 @unlink("$dir/warm.rdump");
 @unlink("$dir/warm-async.rdump");
 
-$sync = $async = [];
+$sync = $async = $fork = [];
 $polls = 0;
 for ($i = 0; $i < $runs; $i++) {
     $sync[] = timed("$dir/sync.rdump", false);
@@ -75,7 +145,12 @@ for ($i = 0; $i < $runs; $i++) {
     $polls++;
     unlink("$dir/async.rdump");
     unlink("$dir/seen.rdump");
-    printf("run %d: sync %8.1f ms   async %7.2f ms\n", $i + 1, end($sync), end($async));
+    $f = timed_fork();
+    if ($f !== null) {
+        $fork[] = $f;
+    }
+    printf("run %d: sync %8.1f ms   async %7.2f ms%s\n", $i + 1, end($sync), end($async),
+        $f === null ? '' : sprintf('   bare fork %5.2f ms', $f));
 }
 $s = median($sync);
 $a = median($async);
@@ -83,4 +158,53 @@ printf("result: %d MiB of live PHP data, median of %d: sync %.1f ms, async %.2f 
     . "(best runs: sync %.1f ms, async %.2f ms, 1/%.1f; slowest async %.2f ms); "
     . "the reader saw %d complete files out of %d\n",
     $mb, $runs, $s, $a, $s / $a, min($sync), min($async), min($sync) / min($async), max($async), $polls, $runs);
+if ($fork) {
+    $f = median($fork);
+    printf("bare pcntl_fork() of this process, no dump: median %.2f ms, 1/%.1f of sync: "
+        . "the async pause minus that fork: %+.2f ms\n", $f, $s / $f, $a - $f);
+} else {
+    echo "bare fork: not measured (no pcntl in this PHP)\n";
+}
+
+// First dumps, each in a fresh process; every other one times a bare fork instead.
+$module = loaded_module();
+$firsts = max(2, min($runs, 5));
+$fsync = $fasync = $ffork = [];
+for ($i = 0; $module !== null && $i < 2 * $firsts; $i++) {
+    $bare = $i % 2 === 1;
+    if ($bare && !function_exists('pcntl_fork')) {
+        continue;
+    }
+    $cmd = [PHP_BINARY, '-n', '-d', 'memory_limit=-1', '-d', "extension=$module", __FILE__,
+        '--first', (string) $mb, $dir, $bare ? 'fork' : 'async'];
+    $proc = proc_open($cmd, [1 => ['pipe', 'w']], $pipes);
+    $said = stream_get_contents($pipes[1]);
+    fclose($pipes[1]);
+    if (proc_close($proc) !== 0 || !preg_match('/^first: (\S+) (\S+)$/m', $said, $m)) {
+        echo "FAIL: a fresh process's first dump: $said\n";
+        exit(1);
+    }
+    $fsync[] = (float) $m[1];
+    if ($bare) {
+        $ffork[] = (float) $m[2];
+    } else {
+        $fasync[] = (float) $m[2];
+    }
+    printf("fresh process %d: sync %8.1f ms   %s %7.2f ms\n", $i + 1, (float) $m[1],
+        $bare ? 'bare fork' : 'async', (float) $m[2]);
+}
+if ($fasync) {
+    $s = median($fsync);
+    $a = median($fasync);
+    printf("result, first dumps: %d MiB of live PHP data, %d fresh processes: sync %.1f ms (median of %d), "
+        . "first async %.2f ms (median), async/sync 1/%.1f (slowest async %.2f ms)\n",
+        $mb, count($fasync), $s, count($fsync), $a, $s / $a, max($fasync));
+    if ($ffork) {
+        $f = median($ffork);
+        printf("bare pcntl_fork() as a fresh process's first fork, %d processes: median %.2f ms, 1/%.1f of sync: "
+            . "the first async pause minus that fork: %+.2f ms\n", count($ffork), $f, $s / $f, $a - $f);
+    }
+} else {
+    echo "first dumps: not measured (the rdump module's path is not in /proc/self/maps)\n";
+}
 rmdir($dir);

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs bench/async_pause.php against the built extension (run by hand): the
 # caller's pause in rdump_dump() async against sync, on 200 MB of live PHP
-# data; then again with ZendMM on transparent huge pages, when available.
+# data, for repeated dumps and for the first dump of fresh processes, each
+# beside a bare fork; then again with ZendMM on transparent huge pages, when
+# available.
 # Usage: bench/async_pause.sh [MB] [RUNS] [DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
