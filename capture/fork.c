@@ -228,7 +228,7 @@ static void writer_main(const rdump_dump_opts *o, const char *path, pid_t caller
 	 * The caller's RSS, read here to keep it out of the caller's pause: the
 	 * writer's own lacks the file pages fork does not map.
 	 */
-	rss = rdump_proc_rss((pid_t) wo.header_pid);
+	rss = rdump_proc_rss(caller);
 	wo.header_rss = rss > 0 ? rss : 0;
 	writer_first_to_oom_kill();
 	/* First, so an inherited descriptor table at its limit cannot refuse the file. */

@@ -20,9 +20,9 @@
  * before the fork is checked here and reported through e: the path (a
  * symlink, a directory), its directory (missing, not writable), the stale
  * marker, the fork itself. The writer creates the temporary file and
- * publishes the dump atomically (rename), then
- * "<path>.done" when marker is set; on failure it removes its temporary file
- * and writes one line naming the path and the reason to stderr.
+ * publishes the dump atomically (rename), then "<path>.done" when marker is
+ * set; on failure it removes its temporary file and writes one line naming
+ * the path and the reason to stderr.
  * o->php must point to addresses valid in this process; o->copy is ignored
  * (the writer reads its own image directly).
  */
