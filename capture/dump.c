@@ -172,11 +172,23 @@ static int region_vanished(rdump_target *t, const rdump_piece *first, size_t npi
 
 #define RDUMP_COPY_BUF ((size_t) 1 << 20)
 
+/* Returns -2 when the copy in the output file does not match the writer's layout. */
 static int copy_read(rdump_target *t, rdump_writer *w, uint64_t addr, uint64_t len,
 	unsigned char *buf, uint64_t *zero_pages)
 {
 	uint64_t ps = rdump_page_size();
 
+	if (t->place_hook != NULL) {
+		const void *at = NULL;
+		int r = t->place_hook(t->read_hook_ctx, addr, len, w->pos, &at);
+
+		if (r > 0) {
+			return rdump_writer_placed(w, at, len);
+		}
+		if (r < 0) {
+			return -2;
+		}
+	}
 	while (len > 0) {
 		size_t n = len > RDUMP_COPY_BUF ? RDUMP_COPY_BUF : (size_t) len;
 
@@ -257,7 +269,17 @@ int rdump_dump_fd(rdump_target *t, const rdump_dump_opts *o, int fd,
 	if (rdump_plan_build(t, &roots, o, &pieces, &regions, &total, e) < 0) {
 		goto out;
 	}
-	if (o->planned != NULL && o->planned(o->planned_ctx, t, &pieces, total, e) < 0) {
+	memset(&h, 0, sizeof(h));
+	h.php_version = o->php_version ? o->php_version : rdump_php_version_tag();
+	h.pid = o->header_pid ? o->header_pid : (uint64_t) t->pid;
+	h.eg_address = o->php ? o->php->eg : 0;
+	h.cg_address = o->php ? o->php->cg : 0;
+	h.module_globals = o->module_globals;
+	h.module_globals_count = o->module_globals_count;
+	h.map = t->map.items;
+	h.map_count = (uint32_t) t->map.count;
+	h.region_count = regions;
+	if (o->planned != NULL && o->planned(o->planned_ctx, t, &pieces, total, rdump_writer_header_size(&h), e) < 0) {
 		goto out;
 	}
 	/* zlib must never read region memory itself: a compressed dump copies it through the kernel first. */
@@ -271,6 +293,9 @@ int rdump_dump_fd(rdump_target *t, const rdump_dump_opts *o, int fd,
 	}
 	if (!o->compress) {
 		rdump_writer_init(w, fd);
+		if (o->out_prefilled) {
+			rdump_sink_prefilled(&w->sink);
+		}
 	} else if (rdump_writer_init_gzip(w, fd, o->compress_level) < 0) {
 		RDUMP_FAIL(e, w->err == EINVAL ? "the compression level must be from 1 to 9"
 			: "cannot allocate the compressor", w->err);
@@ -282,17 +307,8 @@ int rdump_dump_fd(rdump_target *t, const rdump_dump_opts *o, int fd,
 		w->progress = progress_cb;
 		w->progress_ctx = &bridge;
 	}
-	memset(&h, 0, sizeof(h));
-	h.php_version = o->php_version ? o->php_version : rdump_php_version_tag();
-	h.pid = o->header_pid ? o->header_pid : (uint64_t) t->pid;
-	h.eg_address = o->php ? o->php->eg : 0;
-	h.cg_address = o->php ? o->php->cg : 0;
+	/* After the hook: rdump-cli has let the target run on, and this reads its status file. */
 	h.rss_bytes = o->header_rss ? o->header_rss : rdump_proc_rss(t->pid);
-	h.module_globals = o->module_globals;
-	h.module_globals_count = o->module_globals_count;
-	h.map = t->map.items;
-	h.map_count = (uint32_t) t->map.count;
-	h.region_count = regions;
 	if (rdump_writer_header(w, &h) < 0) {
 		goto write_error;
 	}
@@ -326,6 +342,10 @@ int rdump_dump_fd(rdump_target *t, const rdump_dump_opts *o, int fd,
 				r = rdump_writer_bytes(w, (const void *) (uintptr_t) first->start, len);
 			} else {
 				r = copy_read(t, w, first->start, len, buf, &read_zero_pages);
+			}
+			if (r == -2) {
+				RDUMP_FAIL(e, "the copy of the process in the output file does not match the dump's layout", EIO);
+				goto out;
 			}
 			if (r < 0) {
 				goto write_error;

@@ -43,10 +43,17 @@ typedef struct rdump_dump_opts {
 	/*
 	 * Called once the plan is final, before the first byte is written; a
 	 * failure ends the dump. rdump-cli copies the planned memory of the
-	 * stopped target here and lets it run on.
+	 * stopped target here and lets it run on. stream_start: where the
+	 * first region record will start in the RDUMP stream.
 	 */
-	int (*planned)(void *ctx, rdump_target *t, const rdump_vec *pieces, uint64_t total, rdump_error *e);
+	int (*planned)(void *ctx, rdump_target *t, const rdump_vec *pieces, uint64_t total,
+		uint64_t stream_start, rdump_error *e);
 	void *planned_ctx;
+	/*
+	 * The output file has blocks allocated and may hold the copy of the
+	 * target already (rdump_snapshot_reserve_file): see rdump_sink_prefilled.
+	 */
+	int out_prefilled;
 } rdump_dump_opts;
 
 typedef struct rdump_dump_result {

@@ -1236,6 +1236,7 @@ static void buffer_release(rdump_snapshot *s)
 	s->raw_size = 0;
 	s->buf = NULL;
 	s->capacity = 0;
+	s->in_file = 0;
 }
 
 /*
@@ -1281,6 +1282,82 @@ int rdump_snapshot_reserve(rdump_snapshot *s, uint64_t bytes)
 	return buffer_alloc(s, bytes);
 }
 
+/* Allocates the file's first size bytes (its length grows to them); EINTR retried. */
+static int file_allocate(int fd, uint64_t size)
+{
+	int r;
+
+	do {
+		r = fallocate(fd, 0, 0, (off_t) size);
+	} while (r < 0 && errno == EINTR);
+	return r;
+}
+
+int rdump_snapshot_reserve_file(rdump_snapshot *s, int fd, uint64_t bytes)
+{
+	uint64_t ps = rdump_page_size(), size = (bytes + ps - 1) & ~(ps - 1);
+	void *p;
+	int err;
+
+	buffer_release(s);
+	if (size == 0) {
+		size = ps;
+	}
+	if (size > SIZE_MAX || size > (uint64_t) INT64_MAX) {
+		errno = ENOMEM;
+		return -1;
+	}
+	/*
+	 * Blocks first: a full disk is an error here, not a SIGBUS on a page of
+	 * the mapping, and the target has not been stopped yet.
+	 */
+	if (file_allocate(fd, size) < 0) {
+		goto fail;
+	}
+	p = mmap(NULL, (size_t) size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		goto fail;
+	}
+	s->raw = p;
+	s->raw_size = (size_t) size;
+	s->buf = p;
+	s->capacity = size;
+	s->in_file = 1;
+	s->fd = fd;
+	/* Before Linux 5.14 (EINVAL) the pages fault in during the read instead. */
+	if (madvise(p, (size_t) size, MADV_POPULATE_WRITE) < 0 && errno != EINVAL) {
+		goto fail;
+	}
+	return 0;
+fail:
+	err = errno;
+	buffer_release(s);
+	if (ftruncate(fd, 0) < 0) {
+		/* A file that cannot be cut back: the caller's write fails on it as well. */
+	}
+	errno = err;
+	return -1;
+}
+
+/* Grows a copy in the file to size bytes while the target is held; -1 leaves it as it was. */
+static int file_grow(rdump_snapshot *s, uint64_t size)
+{
+	void *p;
+
+	if (size > SIZE_MAX || size > (uint64_t) INT64_MAX || file_allocate(s->fd, size) < 0) {
+		return -1;
+	}
+	p = mremap(s->raw, s->raw_size, (size_t) size, MREMAP_MAYMOVE);
+	if (p == MAP_FAILED) {
+		return -1;
+	}
+	s->raw = p;
+	s->raw_size = (size_t) size;
+	s->buf = p;
+	s->capacity = size;
+	return 0;
+}
+
 uint64_t rdump_snapshot_bytes(const rdump_vec *pieces)
 {
 	uint64_t total = 0;
@@ -1316,12 +1393,24 @@ static ptrdiff_t find_piece(const rdump_snapshot *s, uint64_t addr)
 	return -1;
 }
 
+/* Whether any page of the copied bytes [off, off + n) could not be read. */
+static int any_bad(const rdump_snapshot *s, uint64_t off, uint64_t n)
+{
+	uint64_t ps = rdump_page_size(), pg;
+
+	for (pg = off / ps; pg <= (off + n - 1) / ps; pg++) {
+		if (s->bad[pg / 8] & (1u << (pg % 8))) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
 static int snapshot_read(void *ctx, uint64_t addr, void *out, size_t n)
 {
 	rdump_snapshot *s = ctx;
 	ptrdiff_t i = find_piece(s, addr);
 	const rdump_piece *p;
-	uint64_t ps = rdump_page_size(), off, pg;
 
 	if (i < 0) {
 		return 1;
@@ -1334,21 +1423,49 @@ static int snapshot_read(void *ctx, uint64_t addr, void *out, size_t n)
 		memset(out, 0, n);
 		return 0;
 	}
-	off = s->offsets[i] + (addr - p->start);
-	for (pg = off / ps; pg <= (off + n - 1) / ps; pg++) {
-		if (s->bad[pg / 8] & (1u << (pg % 8))) {
-			return -1;
-		}
+	if (n > 0 && any_bad(s, s->offsets[i] + (addr - p->start), n)) {
+		return -1;
 	}
-	memcpy(out, s->buf + off, n);
+	memcpy(out, s->buf + s->at[i] + (addr - p->start), n);
 	return 0;
 }
 
-static void mark_bad(rdump_snapshot *s, uint64_t off, uint64_t len)
+static int snapshot_place(void *ctx, uint64_t addr, uint64_t len, uint64_t pos, const void **out)
+{
+	rdump_snapshot *s = ctx;
+	ptrdiff_t i = find_piece(s, addr);
+	const rdump_piece *p;
+	uint64_t at;
+
+	if (i < 0 || !s->in_file) {
+		return 0;
+	}
+	p = &s->pieces[i];
+	if (p->zero || len == 0 || len > p->end - addr) {
+		return 0;
+	}
+	at = s->at[i] + (addr - p->start);
+	if (pos > at) {
+		return -1;
+	}
+	/*
+	 * Below: a region before this one was dropped, and what follows moves
+	 * down by as much; written from the copy in order, no byte is
+	 * overwritten before it was read.
+	 */
+	if (pos < at || any_bad(s, s->offsets[i] + (addr - p->start), len)) {
+		return 0;
+	}
+	*out = s->buf + at;
+	return 1;
+}
+
+/* Zeros in the copy at buffer offset at for n bytes of copied offset off, marked unreadable. */
+static void mark_bad(rdump_snapshot *s, uint64_t at, uint64_t off, uint64_t len)
 {
 	uint64_t ps = rdump_page_size(), pg;
 
-	memset(s->buf + off, 0, len);
+	memset(s->buf + at, 0, len);
 	for (pg = off / ps; pg <= (off + len - 1) / ps; pg++) {
 		if (!(s->bad[pg / 8] & (1u << (pg % 8)))) {
 			s->bad[pg / 8] |= (unsigned char) (1u << (pg % 8));
@@ -1358,7 +1475,7 @@ static void mark_bad(rdump_snapshot *s, uint64_t off, uint64_t len)
 }
 
 /* One range that the batch read did not complete: page by page, zeros where nothing is left. */
-static void fill_slowly(rdump_snapshot *s, rdump_target *t, uint64_t addr, uint64_t off, uint64_t len)
+static void fill_slowly(rdump_snapshot *s, rdump_target *t, uint64_t addr, uint64_t at, uint64_t off, uint64_t len)
 {
 	uint64_t ps = rdump_page_size(), done = 0;
 
@@ -1368,19 +1485,46 @@ static void fill_slowly(rdump_snapshot *s, rdump_target *t, uint64_t addr, uint6
 		if (n > len - done) {
 			n = len - done;
 		}
-		if (rdump_target_read(t, addr + done, s->buf + off + done, (size_t) n) < 0) {
-			mark_bad(s, off + done, n);
+		if (rdump_target_read(t, addr + done, s->buf + at + done, (size_t) n) < 0) {
+			mark_bad(s, at + done, off + done, n);
 		}
 		done += n;
 	}
 }
 
+/*
+ * Where each piece's bytes go. In the output file, at the stream offset the
+ * writer gives them: a region record (its head, then its pieces, zero ones
+ * included) for each run of touching pieces, as rdump_dump_fd() writes them.
+ * Returns the bytes buf must hold.
+ */
+static uint64_t lay_out(rdump_snapshot *s, uint64_t stream_start)
+{
+	uint64_t off = 0, place = stream_start;
+	size_t i;
+
+	for (i = 0; i < s->npieces; i++) {
+		const rdump_piece *p = &s->pieces[i];
+
+		if (i == 0 || p->start != s->pieces[i - 1].end) {
+			place += RDUMP_REGION_HEAD;
+		}
+		s->offsets[i] = off;
+		s->at[i] = s->in_file ? place : off;
+		if (!p->zero) {
+			off += p->end - p->start;
+		}
+		place += p->end - p->start;
+	}
+	return s->in_file ? place : off;
+}
+
 int rdump_snapshot_fill(rdump_snapshot *s, rdump_target *t, const rdump_vec *pieces,
-	rdump_remote_fault *fault, rdump_error *e)
+	uint64_t stream_start, rdump_remote_fault *fault, rdump_error *e)
 {
 	struct iovec local[RDUMP_BATCH_IOV], remote[RDUMP_BATCH_IOV];
-	uint64_t bufoff[RDUMP_BATCH_IOV];
-	uint64_t ps = rdump_page_size(), done = 0, off = 0, piece_off = 0;
+	uint64_t bufoff[RDUMP_BATCH_IOV], copyoff[RDUMP_BATCH_IOV];
+	uint64_t ps = rdump_page_size(), done = 0, need, piece_off = 0;
 	size_t i = 0;
 	int batch_ok = 1;
 
@@ -1388,26 +1532,31 @@ int rdump_snapshot_fill(rdump_snapshot *s, rdump_target *t, const rdump_vec *pie
 	s->pieces = pieces->items;
 	s->npieces = pieces->count;
 	s->size = rdump_snapshot_bytes(pieces);
-	s->offsets_size = (s->npieces ? s->npieces : 1) * sizeof(uint64_t);
+	s->offsets_size = 2 * (s->npieces ? s->npieces : 1) * sizeof(uint64_t);
 	s->offsets = rdump_mem_alloc(s->offsets_size);
+	s->at = s->offsets != NULL ? s->offsets + (s->npieces ? s->npieces : 1) : NULL;
 	s->bad_size = (size_t) ((s->size / ps) / 8 + 1);
 	s->bad = rdump_mem_alloc(s->bad_size);
 	s->bad_pages = 0;
-	if (s->buf == NULL || s->capacity < s->size) {
+	if (s->offsets == NULL || s->bad == NULL) {
+		rdump_snapshot_free(s, NULL);
+		return RDUMP_FAIL(e, "cannot allocate memory for the copy of the target", ENOMEM);
+	}
+	need = lay_out(s, stream_start);
+	if (s->in_file && s->capacity < need && file_grow(s, need) < 0) {
+		/* No room in the file for the rest: the copy moves to memory, the writer writes it all. */
 		buffer_release(s);
-		if (buffer_alloc(s, s->size) < 0) {
+		need = lay_out(s, stream_start);
+	}
+	if (!s->in_file && (s->buf == NULL || s->capacity < need)) {
+		buffer_release(s);
+		if (buffer_alloc(s, need) < 0) {
 			s->buf = NULL;
 		}
 	}
-	if (s->offsets == NULL || s->buf == NULL || s->bad == NULL) {
+	if (s->buf == NULL) {
 		rdump_snapshot_free(s, NULL);
 		return RDUMP_FAIL(e, "cannot allocate memory for the copy of the target (lower --max-buffer)", ENOMEM);
-	}
-	for (i = 0; i < s->npieces; i++) {
-		s->offsets[i] = off;
-		if (!s->pieces[i].zero) {
-			off += s->pieces[i].end - s->pieces[i].start;
-		}
 	}
 	i = 0;
 	while (i < s->npieces) {
@@ -1430,7 +1579,8 @@ int rdump_snapshot_fill(rdump_snapshot *s, rdump_target *t, const rdump_vec *pie
 			}
 			remote[n].iov_base = (void *) (uintptr_t) (p->start + piece_off);
 			remote[n].iov_len = (size_t) len;
-			bufoff[n] = s->offsets[i] + piece_off;
+			bufoff[n] = s->at[i] + piece_off;
+			copyoff[n] = s->offsets[i] + piece_off;
 			local[n].iov_base = s->buf + bufoff[n];
 			local[n].iov_len = (size_t) len;
 			n++;
@@ -1462,16 +1612,16 @@ int rdump_snapshot_fill(rdump_snapshot *s, rdump_target *t, const rdump_vec *pie
 		}
 		/* What the batch did not deliver, range by range. */
 		for (k = 0; k < n; k++) {
-			uint64_t len = local[k].iov_len;
+			uint64_t len = local[k].iov_len, addr = (uint64_t) (uintptr_t) remote[k].iov_base;
 
 			if ((uint64_t) got >= len) {
 				got -= (ssize_t) len;
 				continue;
 			}
-			if (rdump_target_read(t, (uint64_t) (uintptr_t) remote[k].iov_base + (uint64_t) got,
-					s->buf + bufoff[k] + (uint64_t) got, (size_t) (len - (uint64_t) got)) < 0) {
-				fill_slowly(s, t, (uint64_t) (uintptr_t) remote[k].iov_base + (uint64_t) got,
-					bufoff[k] + (uint64_t) got, len - (uint64_t) got);
+			addr += (uint64_t) got;
+			if (rdump_target_read(t, addr, s->buf + bufoff[k] + (uint64_t) got, (size_t) (len - (uint64_t) got)) < 0) {
+				fill_slowly(s, t, addr, bufoff[k] + (uint64_t) got, copyoff[k] + (uint64_t) got,
+					len - (uint64_t) got);
 			}
 			got = 0;
 		}
@@ -1486,6 +1636,7 @@ int rdump_snapshot_fill(rdump_snapshot *s, rdump_target *t, const rdump_vec *pie
 	}
 	t->read_hook = snapshot_read;
 	t->read_hook_ctx = s;
+	t->place_hook = s->in_file ? snapshot_place : NULL;
 	return 0;
 }
 
@@ -1493,11 +1644,13 @@ void rdump_snapshot_free(rdump_snapshot *s, rdump_target *t)
 {
 	if (t != NULL && t->read_hook_ctx == s) {
 		t->read_hook = NULL;
+		t->place_hook = NULL;
 		t->read_hook_ctx = NULL;
 	}
 	rdump_mem_free(s->offsets, s->offsets_size);
 	rdump_mem_free(s->bad, s->bad_size);
 	buffer_release(s);
 	s->offsets = NULL;
+	s->at = NULL;
 	s->bad = NULL;
 }

@@ -118,18 +118,25 @@ double rdump_remote_now(void);
  * as the target's read hook, it answers the writer's reads once the target
  * runs again. Pages that could not be read stay failures, as a live read
  * would have reported them.
+ * The copy lives in anonymous memory, or in the output file's own pages
+ * (rdump_snapshot_reserve_file): there each piece is read to the offset the
+ * writer will give it, so the writer only adds the header and the region
+ * heads, and the dump's bytes are copied once instead of three times.
  */
 typedef struct rdump_snapshot {
 	const rdump_piece *pieces;
 	size_t npieces;
-	uint64_t *offsets;       /* buffer offset of each piece (unused for zero pieces) */
-	size_t offsets_size;
-	unsigned char *buf;      /* 2 MiB aligned inside [raw, raw + raw_size) */
+	uint64_t *offsets;       /* each piece's offset among the copied bytes: the bad-page bitmap's index */
+	uint64_t *at;            /* where each piece's bytes sit in buf: offsets, or its stream offset in a file */
+	size_t offsets_size;     /* of the mapping holding both arrays */
+	unsigned char *buf;      /* anonymous: 2 MiB aligned inside [raw, raw + raw_size); file: raw */
 	uint64_t size;           /* bytes of the copy */
 	uint64_t capacity;       /* bytes buf can hold */
 	void *raw;
 	size_t raw_size;
-	unsigned char *bad;      /* bitmap of buffer pages that could not be read */
+	int in_file;             /* buf maps the output file, fd */
+	int fd;
+	unsigned char *bad;      /* bitmap of copied pages that could not be read */
 	size_t bad_size;
 	uint64_t bad_pages;
 	void (*progress)(void *ctx, uint64_t done, uint64_t total);
@@ -145,12 +152,23 @@ uint64_t rdump_snapshot_bytes(const rdump_vec *pieces);
  */
 int rdump_snapshot_reserve(rdump_snapshot *s, uint64_t bytes);
 /*
- * Reads the pieces into memory and installs the read hook on t. The pieces
- * must stay valid until rdump_snapshot_free. fault is EXITED when the target
- * vanished meanwhile.
+ * The same in the output file, a new regular file open for reading and
+ * writing that the dump will be written to: its first bytes are allocated
+ * (fallocate), mapped shared and populated. The copy then costs no memory
+ * besides the file's own pages, and the write no copy. -1 with errno when
+ * the file system cannot (the file is then empty again): use
+ * rdump_snapshot_reserve. The sink writing the dump must then be set
+ * prefilled (rdump_sink_prefilled).
+ */
+int rdump_snapshot_reserve_file(rdump_snapshot *s, int fd, uint64_t bytes);
+/*
+ * Reads the pieces into memory and installs the read hook on t (and for a
+ * copy in the output file the place hook; stream_start is then where the
+ * writer puts the first region record). The pieces must stay valid until
+ * rdump_snapshot_free. fault is EXITED when the target vanished meanwhile.
  */
 int rdump_snapshot_fill(rdump_snapshot *s, rdump_target *t, const rdump_vec *pieces,
-	rdump_remote_fault *fault, rdump_error *e);
+	uint64_t stream_start, rdump_remote_fault *fault, rdump_error *e);
 /* Removes the hook from t and frees the copy; safe on a zeroed snapshot. */
 void rdump_snapshot_free(rdump_snapshot *s, rdump_target *t);
 

@@ -32,6 +32,14 @@ typedef struct rdump_target {
 	 */
 	int (*read_hook)(void *ctx, uint64_t addr, void *buf, size_t n);
 	void *read_hook_ctx;
+	/*
+	 * With the read hook, when its copy lives in the output file itself:
+	 * 1 the len bytes at addr sit in the output at stream offset pos
+	 * already (*p: where to read them), 0 the writer must write them (read
+	 * through the hook), -1 pos lies past them: the writer would overwrite
+	 * bytes of the copy it has not read yet.
+	 */
+	int (*place_hook)(void *ctx, uint64_t addr, uint64_t len, uint64_t pos, const void **p);
 } rdump_target;
 
 #define RDUMP_PM_BATCH 8192  /* pages per pagemap read */

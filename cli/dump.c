@@ -43,8 +43,10 @@ static const char dump_usage[] =
 	"      --exclude-heap     leave out the C heap and anonymous memory PHP does not own\n"
 	"      --compress[=LEVEL] write a gzip stream (level 1-9, default 1)\n"
 	"      --max-buffer SIZE  read up to SIZE bytes into memory before resuming the target,\n"
-	"                         so it is stopped only while memory is read (default 1G; K, M, G\n"
-	"                         suffixes; 0: keep it stopped until the dump is written)\n"
+	"                         so it is stopped only while memory is read: into the output\n"
+	"                         file's pages, or a buffer for --compress and -o - (default\n"
+	"                         1G; K, M, G, T suffixes; 0: keep it stopped until the dump\n"
+	"                         is written)\n"
 	"  -q, --quiet            no progress line and no report; errors and warnings only\n"
 	"  -h, --help             this text\n"
 	"\n"
@@ -77,6 +79,7 @@ typedef struct dump_run {
 	rdump_output out;
 	rdump_remote_fault fault;
 	int buffered;          /* the copy was taken and the target resumed */
+	int prefilled;         /* the copy's place was set aside in the output file */
 	uint64_t buffer_need;  /* bytes the copy would have needed */
 	double read_seconds;
 	const char *phase;
@@ -189,7 +192,11 @@ static void on_write_progress(void *ctx, uint64_t done, uint64_t total)
 
 /* ---- the plan hook: copy, then let the target run ---------------------- */
 
-static int on_planned(void *ctx, rdump_target *t, const rdump_vec *pieces, uint64_t total, rdump_error *e)
+/* Room set aside in the file for what precedes the memory: the header, the memory map, region heads. */
+#define RDUMP_FILE_HEAD_ROOM ((uint64_t) 1 << 20)
+
+static int on_planned(void *ctx, rdump_target *t, const rdump_vec *pieces, uint64_t total,
+	uint64_t stream_start, rdump_error *e)
 {
 	dump_run *r = ctx;
 	double start;
@@ -206,7 +213,7 @@ static int on_planned(void *ctx, rdump_target *t, const rdump_vec *pieces, uint6
 	start = rdump_remote_now();
 	r->snap.progress = on_read_progress;
 	r->snap.progress_ctx = r;
-	if (rdump_snapshot_fill(&r->snap, t, pieces, &r->fault, e) < 0) {
+	if (rdump_snapshot_fill(&r->snap, t, pieces, stream_start, &r->fault, e) < 0) {
 		return -1;
 	}
 	r->read_seconds = rdump_remote_now() - start;
@@ -553,6 +560,9 @@ static void report_success(dump_run *r, const rdump_dump_result *res, double sec
 		fputs("; the process was already stopped and was left stopped\n", stderr);
 	} else if (!c->stop) {
 		fputs("; the process was not stopped (--no-stop-process)\n", stderr);
+	} else if (r->buffered && r->snap.in_file) {
+		fprintf(stderr, "; process stopped %.3f s (%.1f MiB of memory read into the file's pages in %.3f s)\n",
+			r->stop.seconds, MIB(r->buffer_need), r->read_seconds);
 	} else if (r->buffered) {
 		fprintf(stderr, "; process stopped %.3f s (memory read into a %.1f MiB buffer in %.3f s)\n",
 			r->stop.seconds, MIB(r->buffer_need), r->read_seconds);
@@ -646,7 +656,15 @@ static int run_dump(dump_run *r)
 		if (want > c->max_buffer) {
 			want = c->max_buffer;
 		}
-		if (want > 0 && rdump_snapshot_reserve(&r->snap, want) < 0) {
+		/*
+		 * Into the output file's own pages where it can: the copy then
+		 * takes no memory besides the file's, and nothing is copied again
+		 * to write it. A gzip stream or a pipe needs the copy in memory.
+		 */
+		if (want > 0 && !r->out.to_stdout && !c->compress
+				&& rdump_snapshot_reserve_file(&r->snap, r->out.fd, want + RDUMP_FILE_HEAD_ROOM) == 0) {
+			r->prefilled = 1;
+		} else if (want > 0 && rdump_snapshot_reserve(&r->snap, want) < 0) {
 			rdump_snapshot_free(&r->snap, NULL);
 		}
 	}
@@ -687,6 +705,7 @@ static int run_dump(dump_run *r)
 	o.module_globals_count = mg.address ? 1 : 0;
 	o.planned = on_planned;
 	o.planned_ctx = r;
+	o.out_prefilled = r->prefilled;
 	if (c->progress_on) {
 		o.progress = on_write_progress;
 		o.progress_ctx = r;

@@ -189,7 +189,7 @@ int rdump_output_open(rdump_output *o, const char *path, rdump_error *e)
 		pos = rdump_append_dec(o->tmp_path, pos, sizeof(o->tmp_path), (uint64_t) syscall(SYS_gettid));
 		pos = append(o->tmp_path, pos, sizeof(o->tmp_path), ".");
 		rdump_append_dec(o->tmp_path, pos, sizeof(o->tmp_path), tmp_name_tick(attempt));
-		o->fd = open(o->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		o->fd = open(o->tmp_path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (o->fd >= 0) {
 			/*
 			 * Held for the file's life by whoever holds the descriptor:

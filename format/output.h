@@ -22,6 +22,7 @@ typedef struct rdump_output {
 /*
  * Checks the path and creates the temporary file (0600, O_EXCL,
  * O_NOFOLLOW, O_CLOEXEC), named after the process and thread that create it.
+ * Open for reading too: rdump-cli maps it to read the target into it.
  */
 int rdump_output_open(rdump_output *o, const char *path, rdump_error *e);
 /*

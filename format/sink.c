@@ -133,13 +133,76 @@ static int fd_write_mem(rdump_sink *s, uint64_t addr, uint64_t len)
 	return 0;
 }
 
+/*
+ * Prefilled: frees the blocks of the pending zero run. Punched in runs: one
+ * call per run of zeros rather than one per zero piece or block.
+ */
+static int punch_pending(rdump_sink *s)
+{
+	uint64_t off = s->punch_off, n = s->punch_len;
+	int r;
+
+	if (n == 0) {
+		return s->err ? -1 : 0;
+	}
+	s->punch_len = 0;
+	do {
+		r = fallocate(s->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t) off, (off_t) n);
+	} while (r < 0 && errno == EINTR);
+	if (r == 0) {
+		return 0;
+	}
+	if (errno != EOPNOTSUPP && errno != ENOSYS) {
+		return fail(s, errno);
+	}
+	/* A file system that allocates but cannot punch: the zeros are written. */
+	s->hole_bytes -= n;
+	while (n > 0) {
+		size_t k = n > sizeof(zero_page) ? sizeof(zero_page) : (size_t) n;
+		ssize_t w = pwrite(s->fd, zero_page, k, (off_t) off);
+
+		if (w < 0 && errno == EINTR) {
+			continue;
+		}
+		if (w <= 0) {
+			return fail(s, w < 0 ? errno : ENOSPC);
+		}
+		off += (uint64_t) w;
+		n -= (uint64_t) w;
+	}
+	return 0;
+}
+
 static int file_zeros(rdump_sink *s, uint64_t n)
 {
 	if (s->err) {
 		return -1;
 	}
+	if (s->prefilled && n > 0) {
+		if (s->punch_len > 0 && s->punch_off + s->punch_len != s->pos && punch_pending(s) < 0) {
+			return -1;
+		}
+		if (s->punch_len == 0) {
+			s->punch_off = s->pos;
+		}
+		s->punch_len += n;
+	}
 	s->pos += n;
 	s->hole_bytes += n;
+	return 0;
+}
+
+static int file_placed(rdump_sink *s, uint64_t n)
+{
+	if (s->err) {
+		return -1;
+	}
+	if (!s->prefilled) {
+		return fail(s, EINVAL);
+	}
+	/* The descriptor's offset stays behind: file_sync() moves it before the next write. */
+	s->pos += n;
+	s->out_bytes = s->pos;
 	return 0;
 }
 
@@ -181,10 +244,11 @@ static int file_patch(rdump_sink *s, uint64_t off, const void *p, size_t n)
 
 static int file_finish(rdump_sink *s)
 {
-	if (s->err) {
+	if (s->err || (s->prefilled && punch_pending(s) < 0)) {
 		return -1;
 	}
-	if (s->fd_pos != s->pos) {
+	/* A prefilled file may have been allocated beyond the stream: its length is set either way. */
+	if (s->fd_pos != s->pos || s->prefilled) {
 		/* Trailing holes: the file must still be as long as the stream. */
 		if (ftruncate(s->fd, (off_t) s->pos) < 0) {
 			return fail(s, errno);
@@ -206,11 +270,11 @@ static void nothing_to_release(rdump_sink *s)
 }
 
 static const rdump_sink_ops file_ops = {
-	"file", fd_write, fd_write_mem, file_zeros, file_patch, file_finish, nothing_to_release
+	"file", fd_write, fd_write_mem, file_zeros, file_placed, file_patch, file_finish, nothing_to_release
 };
 
 static const rdump_sink_ops stdout_ops = {
-	"stdout", fd_write, fd_write_mem, stdout_zeros, NULL, stdout_finish, nothing_to_release
+	"stdout", fd_write, fd_write_mem, stdout_zeros, NULL, NULL, stdout_finish, nothing_to_release
 };
 
 static void init_common(rdump_sink *s, int fd, const rdump_sink_ops *ops)
@@ -236,6 +300,13 @@ void rdump_sink_file(rdump_sink *s, int fd)
 	}
 	init_common(s, fd, &file_ops);
 	s->holes = 1;
+}
+
+void rdump_sink_prefilled(rdump_sink *s)
+{
+	if (s->ops == &file_ops) {
+		s->prefilled = 1;
+	}
 }
 
 /* gzip */
@@ -439,7 +510,7 @@ static void gz_release(rdump_sink *s)
 }
 
 static const rdump_sink_ops gz_ops = {
-	"gzip", gz_write, gz_write_mem, gz_zeros, NULL, gz_finish, gz_release
+	"gzip", gz_write, gz_write_mem, gz_zeros, NULL, NULL, gz_finish, gz_release
 };
 
 int rdump_sink_gzip(rdump_sink *s, int fd, int level)

@@ -4,7 +4,9 @@
  * the same way whether it fills a sparse file, a pipe or a gzip stream.
  *
  *   file    a regular file: zero runs become holes, bytes already written
- *           can be patched (the region count).
+ *           can be patched (the region count). A prefilled file (rdump-cli
+ *           read its copy of the target into the file's own pages) also
+ *           takes bytes that are already in place at the stream offset.
  *   stdout  any descriptor written strictly in order (pipe, terminal, a file
  *           opened O_APPEND): zeros are written out, nothing can be patched.
  *   gzip    a standard gzip stream (RFC 1952: header, deflate, crc32, isize)
@@ -36,6 +38,8 @@ typedef struct rdump_sink_ops {
 	int (*write_mem)(rdump_sink *s, uint64_t addr, uint64_t n);
 	/* n zero bytes, left as a hole where the backend can. */
 	int (*zeros)(rdump_sink *s, uint64_t n);
+	/* n bytes already in the output at the stream offset; EINVAL unless prefilled. NULL: never. */
+	int (*placed)(rdump_sink *s, uint64_t n);
 	/* Overwrites n bytes at stream offset off, already written. NULL: impossible. */
 	int (*patch)(rdump_sink *s, uint64_t off, const void *p, size_t n);
 	/* Completes the stream: file length over trailing holes, gzip trailer. */
@@ -49,6 +53,9 @@ struct rdump_sink {
 	int fd;
 	int err;               /* errno of the first failure; every later call fails */
 	int holes;             /* zeros() leaves holes: worth finding zero blocks */
+	int prefilled;         /* file: blocks are allocated and may hold bytes: zeros are punched out */
+	uint64_t punch_off;    /* prefilled: a run of zeros not punched out yet */
+	uint64_t punch_len;
 	uint64_t pos;          /* stream offset: bytes accepted so far */
 	uint64_t out_bytes;    /* bytes in the output (the compressed size for gzip) */
 	uint64_t hole_bytes;   /* of pos, left as holes */
@@ -60,6 +67,13 @@ struct rdump_sink {
 /* A regular file; becomes a stdout sink if fd cannot seek or appends. */
 void rdump_sink_file(rdump_sink *s, int fd);
 void rdump_sink_stdout(rdump_sink *s, int fd);
+/*
+ * The file sink's fd already has blocks allocated (fallocate) and bytes
+ * written through a mapping: zeros must be punched out rather than skipped,
+ * placed() accepts bytes already in place, and finish() sets the length even
+ * when it shrinks the file. No effect on other sinks.
+ */
+void rdump_sink_prefilled(rdump_sink *s);
 /*
  * gzip at level 1..9. Returns 0, or -1 with s->err = EINVAL (bad level) or
  * ENOMEM; on failure s is still safe to release.

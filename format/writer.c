@@ -157,6 +157,25 @@ int rdump_writer_header(rdump_writer *w, const rdump_header *h)
 	return w->err ? -1 : 0;
 }
 
+uint64_t rdump_writer_header_size(const rdump_header *h)
+{
+	/* Field by field as rdump_writer_header() puts them; a str is a u32 length and its bytes. */
+	uint64_t n = RDUMP_MAGIC_LEN + 4 + (4 + strlen(h->php_version)) + 4 * 8 + 4;
+	uint32_t i;
+
+	for (i = 0; i < h->module_globals_count; i++) {
+		n += 4 + h->module_globals[i].name.len + 8;
+	}
+	n += 4 + 4;
+	for (i = 0; i < h->map_count; i++) {
+		const rdump_map_entry *m = &h->map[i];
+
+		n += 4 + m->begin_s.len + 4 + m->end_s.len + 4 + m->offset_s.len + 4
+			+ 4 + m->dev_s.len + 8 + 4 + m->name_s.len;
+	}
+	return n;
+}
+
 int rdump_writer_region_begin(rdump_writer *w, uint64_t address, uint64_t size)
 {
 	if (w->region_left != 0 || w->regions_written >= w->regions_declared) {
@@ -224,6 +243,55 @@ static int block_is_zero(const unsigned char *p, size_t n)
 	return 1;
 }
 
+/*
+ * Region bytes that the caller may read, all-zero file blocks among them
+ * left as holes. The others are written from p, or (placed) are in the
+ * output at w->pos already.
+ */
+static int emit_sparse(rdump_writer *w, const unsigned char *p, uint64_t len, int placed)
+{
+	while (len > 0) {
+		uint64_t run = 0;
+
+		while (run < len) {
+			uint64_t off = w->pos + run;
+			uint64_t n = RDUMP_BLOCK - (off & (RDUMP_BLOCK - 1));
+
+			if (n > len - run) {
+				n = len - run;
+			}
+			/* Only whole file blocks can become holes. */
+			if (n == RDUMP_BLOCK && block_is_zero(p + run, (size_t) n)) {
+				break;
+			}
+			run += n;
+		}
+		if (run > 0) {
+			w->pos += run;
+			if (sunk(w, placed ? w->sink.ops->placed(&w->sink, run)
+					: w->sink.ops->write(&w->sink, p, (size_t) run)) < 0) {
+				return -1;
+			}
+			p += run;
+			len -= run;
+		}
+		run = 0;
+		while (len - run >= RDUMP_BLOCK && ((w->pos + run) & (RDUMP_BLOCK - 1)) == 0
+			&& block_is_zero(p + run, RDUMP_BLOCK)) {
+			run += RDUMP_BLOCK;
+		}
+		if (run > 0) {
+			w->pos += run;
+			if (sunk(w, w->sink.ops->zeros(&w->sink, run)) < 0) {
+				return -1;
+			}
+			p += run;
+			len -= run;
+		}
+	}
+	return 0;
+}
+
 int rdump_writer_bytes(rdump_writer *w, const void *buf, uint64_t len)
 {
 	const unsigned char *p = buf;
@@ -247,46 +315,18 @@ int rdump_writer_bytes(rdump_writer *w, const void *buf, uint64_t len)
 	if (flush(w) < 0) {
 		return -1;
 	}
-	/* Walk file blocks; batch the non-zero ones into one write, skip the zero ones. */
-	while (len > 0) {
-		uint64_t run = 0;
+	return emit_sparse(w, p, len, 0);
+}
 
-		while (run < len) {
-			uint64_t off = w->pos + run;
-			uint64_t n = RDUMP_BLOCK - (off & (RDUMP_BLOCK - 1));
-
-			if (n > len - run) {
-				n = len - run;
-			}
-			/* Only whole file blocks can become holes. */
-			if (n == RDUMP_BLOCK && block_is_zero(p + run, (size_t) n)) {
-				break;
-			}
-			run += n;
-		}
-		if (run > 0) {
-			w->pos += run;
-			if (sunk(w, w->sink.ops->write(&w->sink, p, (size_t) run)) < 0) {
-				return -1;
-			}
-			p += run;
-			len -= run;
-		}
-		run = 0;
-		while (len - run >= RDUMP_BLOCK && ((w->pos + run) & (RDUMP_BLOCK - 1)) == 0
-			&& block_is_zero(p + run, RDUMP_BLOCK)) {
-			run += RDUMP_BLOCK;
-		}
-		if (run > 0) {
-			w->pos += run;
-			if (sunk(w, w->sink.ops->zeros(&w->sink, run)) < 0) {
-				return -1;
-			}
-			p += run;
-			len -= run;
-		}
+int rdump_writer_placed(rdump_writer *w, const void *buf, uint64_t len)
+{
+	if (take(w, len) < 0 || flush(w) < 0) {
+		return -1;
 	}
-	return 0;
+	if (w->sink.ops->placed == NULL || !w->sink.prefilled) {
+		return fail(w, EINVAL);
+	}
+	return emit_sparse(w, buf, len, 1);
 }
 
 int rdump_writer_finish(rdump_writer *w)

@@ -68,6 +68,10 @@ int rdump_writer_init_gzip(rdump_writer *w, int fd, int level);
 /* Frees what the sink holds (the gzip state); never closes fd. Safe on a zeroed writer, and twice. */
 void rdump_writer_release(rdump_writer *w);
 int rdump_writer_header(rdump_writer *w, const rdump_header *h);
+/* Bytes rdump_writer_header() emits for h: where the first region record starts. */
+uint64_t rdump_writer_header_size(const rdump_header *h);
+/* The bytes of a region record before its data: address and size. */
+#define RDUMP_REGION_HEAD 16
 int rdump_writer_region_begin(rdump_writer *w, uint64_t address, uint64_t size);
 /*
  * Bytes at addr of the own process, never dereferenced in user space: handed
@@ -76,6 +80,13 @@ int rdump_writer_region_begin(rdump_writer *w, uint64_t address, uint64_t size);
 int rdump_writer_mem(rdump_writer *w, uint64_t addr, uint64_t len);
 /* Bytes from a buffer the caller owns (safe to read). */
 int rdump_writer_bytes(rdump_writer *w, const void *buf, uint64_t len);
+/*
+ * len bytes of the current region that are in the output at the writer's
+ * offset already (rdump-cli read them into the file's pages), readable at
+ * buf to find zero blocks, which are punched out. Only for a file sink set
+ * prefilled (rdump_sink_prefilled); EINVAL otherwise.
+ */
+int rdump_writer_placed(rdump_writer *w, const void *buf, uint64_t len);
 /* len bytes of zeros. */
 int rdump_writer_zeros(rdump_writer *w, uint64_t len);
 /*

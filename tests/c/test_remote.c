@@ -2,7 +2,8 @@
  * Unit tests of capture/remote.c on child processes of the test: process
  * state and access checks, holding and resuming every thread (and leaving a
  * stopped process alone), the in-memory copy and its read hook (zero pieces,
- * pages that cannot be read), the ZendMM main-chunk scan on a forged chunk,
+ * pages that cannot be read), the copy read into the output file at the
+ * writer's offsets and its place hook, the ZendMM main-chunk scan on a forged chunk,
  * and finding the engine in a real php process and not in a non-PHP one.
  */
 #ifndef _GNU_SOURCE
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include "rdump_test.h"
@@ -187,6 +189,18 @@ static void test_hold_and_resume(void)
 	rdump_remote_stop_free(&h);
 }
 
+static void push_piece(rdump_vec *pieces, uint64_t start, uint64_t end, uint32_t zero)
+{
+	rdump_piece *p = rdump_vec_push(pieces);
+
+	RDUMP_CHECK(p != NULL, "out of memory for a piece");
+	if (p != NULL) {
+		p->start = start;
+		p->end = end;
+		p->zero = zero;
+	}
+}
+
 static void test_snapshot(void)
 {
 	pid_t pid = start_child();
@@ -195,7 +209,6 @@ static void test_snapshot(void)
 	rdump_remote_fault f;
 	rdump_error e;
 	rdump_vec pieces;
-	rdump_piece *p;
 	unsigned char buf[64];
 	uint64_t d = info->data;
 	int ok;
@@ -204,13 +217,13 @@ static void test_snapshot(void)
 	rdump_vec_init(&pieces, sizeof(rdump_piece));
 	RDUMP_CHECK(rdump_target_open(&t, pid, 0, &e) == 0, "target_open: %s", e.what);
 	/* page 0 data, page 1 zeros (never touched, as the plan says), pages 2-3 data, page 4 unmapped */
-	p = rdump_vec_push(&pieces); p->start = d; p->end = d + ps; p->zero = 0;
-	p = rdump_vec_push(&pieces); p->start = d + ps; p->end = d + 2 * ps; p->zero = 1;
-	p = rdump_vec_push(&pieces); p->start = d + 2 * ps; p->end = d + 5 * ps; p->zero = 0;
+	push_piece(&pieces, d, d + ps, 0);
+	push_piece(&pieces, d + ps, d + 2 * ps, 1);
+	push_piece(&pieces, d + 2 * ps, d + 5 * ps, 0);
 	RDUMP_CHECK(rdump_snapshot_bytes(&pieces) == 4 * ps, "snapshot bytes %llu",
 		(unsigned long long) rdump_snapshot_bytes(&pieces));
 	RDUMP_CHECK(rdump_snapshot_reserve(&s, ps) == 0, "reserve failed");
-	RDUMP_CHECK(rdump_snapshot_fill(&s, &t, &pieces, &f, &e) == 0, "fill failed: %s", e.what);
+	RDUMP_CHECK(rdump_snapshot_fill(&s, &t, &pieces, 0, &f, &e) == 0, "fill failed: %s", e.what);
 	RDUMP_CHECK(s.bad_pages == 1, "%llu bad pages, expected 1", (unsigned long long) s.bad_pages);
 	/* The child changes its memory: reads must still answer the copy. */
 	stop_child(pid);
@@ -227,6 +240,67 @@ static void test_snapshot(void)
 	RDUMP_CHECK(t.read_hook == NULL, "free left the read hook installed");
 	rdump_target_close(&t);
 	rdump_vec_free(&pieces);
+}
+
+static void test_snapshot_in_file(void)
+{
+	pid_t pid = start_child();
+	rdump_target t;
+	rdump_snapshot s;
+	rdump_remote_fault f;
+	rdump_error e;
+	rdump_vec pieces;
+	unsigned char buf[64];
+	const void *at = NULL;
+	uint64_t d = info->data, start = 100, a0, a2, need;
+	char path[] = "/tmp/rdump-test-snap-XXXXXX";
+	int fd = mkstemp(path);
+	struct stat st;
+
+	memset(&s, 0, sizeof(s));
+	rdump_vec_init(&pieces, sizeof(rdump_piece));
+	RDUMP_CHECK(fd >= 0, "mkstemp: %s", strerror(errno));
+	RDUMP_CHECK(rdump_target_open(&t, pid, 0, &e) == 0, "target_open: %s", e.what);
+	/* Region 1: page 0 data, page 1 zeros. Region 2 (after a gap): page 3 data, page 4 unmapped. */
+	push_piece(&pieces, d, d + ps, 0);
+	push_piece(&pieces, d + ps, d + 2 * ps, 1);
+	push_piece(&pieces, d + 3 * ps, d + 5 * ps, 0);
+	a0 = start + RDUMP_REGION_HEAD;
+	a2 = a0 + 2 * ps + RDUMP_REGION_HEAD;
+	need = a2 + 2 * ps;
+	/* Smaller than the dump: the copy must grow the file while the target is held. */
+	RDUMP_CHECK(rdump_snapshot_reserve_file(&s, fd, ps) == 0 && s.in_file, "reserve in the file: %s", strerror(errno));
+	RDUMP_CHECK(fstat(fd, &st) == 0 && (uint64_t) st.st_size == ps, "file of %lld bytes after reserving a page",
+		(long long) st.st_size);
+	RDUMP_CHECK(rdump_snapshot_fill(&s, &t, &pieces, start, &f, &e) == 0, "fill failed: %s", e.what);
+	RDUMP_CHECK(s.in_file && s.capacity >= need, "the copy left the file (capacity %llu, need %llu)",
+		(unsigned long long) s.capacity, (unsigned long long) need);
+	RDUMP_CHECK(s.at[0] == a0 && s.at[1] == a0 + ps && s.at[2] == a2, "pieces at %llu %llu %llu, expected %llu %llu %llu",
+		(unsigned long long) s.at[0], (unsigned long long) s.at[1], (unsigned long long) s.at[2],
+		(unsigned long long) a0, (unsigned long long) a0 + ps, (unsigned long long) a2);
+	RDUMP_CHECK(s.bad_pages == 1, "%llu bad pages, expected 1", (unsigned long long) s.bad_pages);
+	stop_child(pid);
+	/* In the file itself, at the writer's offsets. */
+	RDUMP_CHECK(pread(fd, buf, 8, (off_t) a0) == 8 && buf[0] == 'a' && buf[7] == 'a', "page 0 not in the file at its offset");
+	RDUMP_CHECK(pread(fd, buf, 8, (off_t) (a2 + ps - 8)) == 8 && buf[0] == 'd' && buf[7] == 'd',
+		"page 3 not in the file at its offset");
+	RDUMP_CHECK(pread(fd, buf, 8, (off_t) (a2 + ps)) == 8 && buf[0] == 0 && buf[7] == 0, "the unreadable page is not zeros");
+	RDUMP_CHECK(rdump_target_read(&t, d + 3 * ps + 8, buf, 8) == 0 && buf[0] == 'd', "page 3 not answered from the file");
+	RDUMP_CHECK(rdump_target_read(&t, d + 4 * ps, buf, 8) < 0, "an unreadable page reads as success");
+	/* Where the writer stands decides: in place, to be copied down, or a layout that does not match. */
+	RDUMP_CHECK(t.place_hook != NULL, "no place hook for a copy in the file");
+	RDUMP_CHECK(t.place_hook(t.read_hook_ctx, d, ps, a0, &at) == 1 && at == s.buf + a0, "page 0 not in place");
+	RDUMP_CHECK(t.place_hook(t.read_hook_ctx, d, ps, a0 - 16, &at) == 0, "bytes ahead of the writer taken as in place");
+	RDUMP_CHECK(t.place_hook(t.read_hook_ctx, d, ps, a0 + 1, &at) < 0, "a writer past the bytes not refused");
+	RDUMP_CHECK(t.place_hook(t.read_hook_ctx, d + 3 * ps, ps, a2, &at) == 1, "page 3 not in place");
+	RDUMP_CHECK(t.place_hook(t.read_hook_ctx, d + 3 * ps, 2 * ps, a2, &at) == 0, "a range with an unreadable page taken as in place");
+	RDUMP_CHECK(t.place_hook(t.read_hook_ctx, d + ps, ps, a0 + ps, &at) == 0, "a zero piece taken as in place");
+	rdump_snapshot_free(&s, &t);
+	RDUMP_CHECK(t.read_hook == NULL && t.place_hook == NULL, "free left a hook installed");
+	rdump_target_close(&t);
+	rdump_vec_free(&pieces);
+	close(fd);
+	unlink(path);
 }
 
 static void test_heap_scan(void)
@@ -303,6 +377,7 @@ int main(void)
 	test_state_and_access();
 	test_hold_and_resume();
 	test_snapshot();
+	test_snapshot_in_file();
 	test_heap_scan();
 	test_find_php();
 	return rdump_test_summary();

@@ -6,7 +6,10 @@
  * touched pages, and touching ranges form one region; the temporary file
  * of a dump is locked while it is written, and what a killed dump left is
  * removed by the next complete one, and nothing else; checking a path
- * (an async dump's caller) creates nothing.
+ * (an async dump's caller) creates nothing. The header's size is known
+ * before it is written, and a prefilled file (rdump-cli's copy read into
+ * the output's own pages) ends up as the same dump: bytes in place kept,
+ * zeros punched out over stale blocks, the length cut to the stream.
  */
 #ifndef _GNU_SOURCE
 # define _GNU_SOURCE 1
@@ -509,6 +512,112 @@ static void test_output_check_new_then_open(void)
 	rmdir(path_in("prep"));
 }
 
+static void test_prefilled_file(void)
+{
+	rdump_writer *w = calloc(1, sizeof(*w));
+	rdump_header h;
+	rdump_reader r;
+	rdump_module_global mg;
+	rdump_map_entry map[2];
+	const char *path = path_in("prefilled.rdump");
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	uint64_t head, data, want_len;
+	unsigned char *m, *got = malloc(4 * ps), stale[4096];
+	size_t i;
+	off_t hole;
+
+	memset(map, 0, sizeof(map));
+	mg.name.ptr = "basic_globals";
+	mg.name.len = 13;
+	mg.address = 0x3000;
+	for (i = 0; i < 2; i++) {
+		map[i].begin_s.ptr = "7f0000000000";
+		map[i].begin_s.len = 12;
+		map[i].end_s.ptr = "7f0000003000";
+		map[i].end_s.len = 12;
+		map[i].offset_s.ptr = "0";
+		map[i].offset_s.len = 1;
+		map[i].dev_s.ptr = "00:00";
+		map[i].dev_s.len = 5;
+		map[i].name_s.ptr = i ? "[heap]" : "";
+		map[i].name_s.len = i ? 6 : 0;
+		map[i].r = map[i].w = map[i].p = 1;
+	}
+	header_for(&h, 2);
+	h.module_globals = &mg;
+	h.module_globals_count = 1;
+	h.map = map;
+	h.map_count = 2;
+	head = rdump_writer_header_size(&h);
+	data = head + RDUMP_REGION_HEAD;
+	/* A last region written, not placed: the file's end is then where the descriptor is. */
+	want_len = data + 4 * ps + RDUMP_REGION_HEAD + 64;
+
+	/* A file set aside as rdump-cli does, holding stale bytes, with pages 0 and 3 of the region in place. */
+	RDUMP_CHECK(fd >= 0 && fallocate(fd, 0, 0, 16 * 4096) == 0, "fallocate: %s", strerror(errno));
+	memset(stale, 0x5a, sizeof(stale));
+	for (i = 0; i < 16; i++) {
+		RDUMP_CHECK(pwrite(fd, stale, sizeof(stale), (off_t) (i * 4096)) == 4096, "stale bytes");
+	}
+	m = mmap(NULL, 16 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	RDUMP_CHECK(m != MAP_FAILED, "map the file: %s", strerror(errno));
+	memset(m + data, 'x', ps);
+	memset(m + data + 3 * ps, 0, ps);
+
+	/* Not prefilled: bytes cannot be taken as already in place. */
+	rdump_writer_init(w, fd);
+	header_for(&h, 2);
+	h.module_globals = &mg;
+	h.module_globals_count = 1;
+	h.map = map;
+	h.map_count = 2;
+	rdump_writer_header(w, &h);
+	RDUMP_CHECK(w->pos == head, "header size %llu, but the writer put %llu bytes",
+		(unsigned long long) head, (unsigned long long) w->pos);
+	rdump_writer_region_begin(w, 0x7f0000000000, 4 * ps);
+	RDUMP_CHECK(rdump_writer_placed(w, m + data, ps) < 0 && w->err == EINVAL, "placed bytes on a plain file sink");
+	rdump_writer_release(w);
+	/* Only the header went out: it is written again, from the start. */
+	RDUMP_CHECK(lseek(fd, 0, SEEK_SET) == 0, "rewind");
+
+	rdump_writer_init(w, fd);
+	rdump_sink_prefilled(&w->sink);
+	RDUMP_CHECK(rdump_writer_header(w, &h) == 0, "header");
+	RDUMP_CHECK(rdump_writer_region_begin(w, 0x7f0000000000, 4 * ps) == 0, "region");
+	RDUMP_CHECK(w->pos == data, "region data at %llu, expected %llu", (unsigned long long) w->pos,
+		(unsigned long long) data);
+	RDUMP_CHECK(rdump_writer_placed(w, m + data, ps) == 0, "placed page 0: err %d", w->err);
+	RDUMP_CHECK(rdump_writer_zeros(w, 2 * ps) == 0, "zero pages 1-2");
+	RDUMP_CHECK(rdump_writer_placed(w, m + data + 3 * ps, ps) == 0, "placed page 3 (zeros)");
+	memset(stale, 'y', 64);
+	RDUMP_CHECK(rdump_writer_region_begin(w, 0x7f0000100000, 64) == 0 && rdump_writer_bytes(w, stale, 64) == 0,
+		"last region");
+	RDUMP_CHECK(rdump_writer_finish(w) == 0, "finish: err %d", w->err);
+	munmap(m, 16 * 4096);
+	close(fd);
+
+	RDUMP_CHECK(open_reader(&r, path) == RDUMP_ROK, "reader: %s", r.message);
+	RDUMP_CHECK(r.file_size == want_len, "file of %llu bytes, the stream has %llu",
+		(unsigned long long) r.file_size, (unsigned long long) want_len);
+	RDUMP_CHECK(r.region_count == 2 && r.map_count == 2 && r.module_globals_count == 1, "header read back");
+	RDUMP_CHECK(rdump_reader_read(&r, 0x7f0000000000, got, 4 * ps) == RDUMP_MEM_REGION, "read back");
+	for (i = 0; i < 4 * ps; i++) {
+		if (got[i] != (i < ps ? 'x' : 0)) {
+			break;
+		}
+	}
+	RDUMP_CHECK(i == 4 * ps, "byte %zu is %#x: stale bytes left in the dump", i, i < 4 * ps ? got[i] : 0);
+	rdump_reader_close(&r);
+	/* The first whole file block of the zero pages is a hole again. */
+	fd = open(path, O_RDONLY);
+	hole = lseek(fd, (off_t) ((data + ps + 4095) & ~(uint64_t) 4095), SEEK_HOLE);
+	RDUMP_CHECK(hole == (off_t) ((data + ps + 4095) & ~(uint64_t) 4095), "the zero page was not punched out (hole at %lld)",
+		(long long) hole);
+	close(fd);
+	free(got);
+	free(w);
+}
+
 int main(void)
 {
 	char cmd[600];
@@ -521,6 +630,7 @@ int main(void)
 	test_roundtrip_and_vanished_page();
 	test_dropped_region_patches_count();
 	test_sparse_buffers_and_pipes();
+	test_prefilled_file();
 	test_maps_parse_and_ranges();
 	test_residency_plan();
 	test_overlapping_maps_plan();

@@ -2,7 +2,9 @@
 # rdump-cli dump and the target's run state: SIGKILL of rdump-cli while it
 # holds the target leaves the target running; SIGTERM resumes it and leaves
 # no temporary file; a target stopped (SIGSTOP) before the dump stays
-# stopped after it; a target killed during the dump gives exit status 6.
+# stopped after it; a target killed during the dump gives exit status 6;
+# a large dump is read into the output file's pages before the target is
+# resumed (a compressed one into a buffer) and is complete.
 # The target is held for the whole dump (--max-buffer 0) and the dump goes to
 # a pipe nobody reads yet, so "in the middle of the dump" is a fact, not a race.
 set -uo pipefail
@@ -108,11 +110,18 @@ kill -CONT "$pid"
 running "$pid" "$dir/beat" || fail "the target does not run after SIGCONT"
 echo "count: pre-stopped target: left stopped"
 
-# 4. A large dump with the default buffer: reported stop time, target runs on.
+# 4. A large dump with the default --max-buffer: read into the output file's
+# pages (into a memory buffer for a gzip stream), reported stop time, target runs on.
 "$cli" -p "$pid" -o "$dir/big.rdump" 2>"$dir/big.err" || { cat "$dir/big.err"; fail "large dump exited $?"; }
-grep -q "memory read into a" "$dir/big.err" || { cat "$dir/big.err"; fail "the large dump was not buffered"; }
+grep -q "of memory read into the file's pages" "$dir/big.err" || { cat "$dir/big.err"; fail "the large dump was not read into the file before resuming"; }
 echo "figure: $(sed -n 's/.*\(process stopped .*\)/\1/p' "$dir/big.err")"
+out=$("$cli" summary "$dir/big.rdump") || fail "summary of the large dump failed"
+grep -q "^unreadable pointers: 0$" <<<"$out" || { echo "$out" | tail; fail "the large dump has unreadable pointers"; }
 running "$pid" "$dir/beat" || fail "the target does not run after the large dump"
+"$cli" -p "$pid" -o "$dir/big.rdump.gz" --compress 2>"$dir/bigz.err" || { cat "$dir/bigz.err"; fail "large compressed dump exited $?"; }
+grep -q "memory read into a" "$dir/bigz.err" || { cat "$dir/bigz.err"; fail "the large compressed dump was not buffered"; }
+echo "figure: --compress: $(sed -n 's/.*\(process stopped .*\)/\1/p' "$dir/bigz.err")"
+running "$pid" "$dir/beat" || fail "the target does not run after the large compressed dump"
 
 # 5. The target is killed while rdump-cli holds it.
 exec 7<>"$dir/pipe"
