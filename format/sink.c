@@ -17,8 +17,8 @@
 #include "sink.h"
 
 #define RDUMP_SINK_PAGE 4096
-/* Linux moves at most this much per write(2); larger requests come back short anyway. */
-#define RDUMP_SINK_MAX_IO ((size_t) 1 << 30)
+/* Per write(2): see RDUMP_SINK_MAX_WRITE. Also under zlib's 32-bit avail_in. */
+#define RDUMP_SINK_MAX_IO RDUMP_SINK_MAX_WRITE
 #define RDUMP_GZ_BUF 65536
 /* zlib hands back only the pointer: the mapping's length sits in front of it. */
 #define RDUMP_GZ_ALLOC_HEAD 16

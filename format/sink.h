@@ -30,6 +30,19 @@
 
 typedef struct rdump_sink rdump_sink;
 
+/*
+ * The most one write(2) into the page cache carries. The page cache takes
+ * folios up to the size of the write, and on a VM whose balloon reports
+ * free memory to the host (Firecracker), large folios came from memory the
+ * host had taken back, paid for at first touch. Writing 200 MB just after a
+ * 200 MB file was deleted: 283-332 ms in 1 MiB writes (3 of 3 runs),
+ * 40-742 ms in 2 MiB writes (4 of 6 over 0.5 s), 32-38 ms in 256 and
+ * 512 KiB writes (7 of 7). In-process dumps of 200 MB, builds alternating:
+ * uncut 53-835 ms (15 of 42 over 100 ms), cut at 512 KiB 55-71 ms (28),
+ * at 256 KiB 59-75 ms (42).
+ */
+#define RDUMP_SINK_MAX_WRITE ((size_t) 512 << 10)
+
 typedef struct rdump_sink_ops {
 	const char *name;      /* "file", "stdout", "gzip" */
 	/* n bytes from memory the caller may read safely. */
