@@ -1287,6 +1287,10 @@ static int file_allocate(int fd, uint64_t size)
 {
 	int r;
 
+	if (size > (uint64_t) INT64_MAX) {
+		errno = EFBIG;
+		return -1;
+	}
 	do {
 		r = fallocate(fd, 0, 0, (off_t) size);
 	} while (r < 0 && errno == EINTR);
@@ -1302,10 +1306,6 @@ int rdump_snapshot_reserve_file(rdump_snapshot *s, int fd, uint64_t bytes)
 	buffer_release(s);
 	if (size == 0) {
 		size = ps;
-	}
-	if (size > SIZE_MAX || size > (uint64_t) INT64_MAX) {
-		errno = ENOMEM;
-		return -1;
 	}
 	/*
 	 * Blocks first: a full disk is an error here, not a SIGBUS on a page of
@@ -1344,7 +1344,7 @@ static int file_grow(rdump_snapshot *s, uint64_t size)
 {
 	void *p;
 
-	if (size > SIZE_MAX || size > (uint64_t) INT64_MAX || file_allocate(s->fd, size) < 0) {
+	if (file_allocate(s->fd, size) < 0) {
 		return -1;
 	}
 	p = mremap(s->raw, s->raw_size, (size_t) size, MREMAP_MAYMOVE);

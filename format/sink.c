@@ -17,8 +17,6 @@
 #include "sink.h"
 
 #define RDUMP_SINK_PAGE 4096
-/* Per write(2): see RDUMP_SINK_MAX_WRITE. Also under zlib's 32-bit avail_in. */
-#define RDUMP_SINK_MAX_IO RDUMP_SINK_MAX_WRITE
 #define RDUMP_GZ_BUF 65536
 /* zlib hands back only the pointer: the mapping's length sits in front of it. */
 #define RDUMP_GZ_ALLOC_HEAD 16
@@ -49,7 +47,7 @@ static int raw_write(rdump_sink *s, const void *p, size_t n)
 	const char *c = p;
 
 	while (n > 0) {
-		ssize_t k = write(s->fd, c, n > RDUMP_SINK_MAX_IO ? RDUMP_SINK_MAX_IO : n);
+		ssize_t k = write(s->fd, c, n > RDUMP_SINK_MAX_WRITE ? RDUMP_SINK_MAX_WRITE : n);
 
 		if (k < 0 && errno == EINTR) {
 			continue;
@@ -100,7 +98,7 @@ static int fd_write_mem(rdump_sink *s, uint64_t addr, uint64_t len)
 		return -1;
 	}
 	while (len > 0) {
-		size_t want = len > RDUMP_SINK_MAX_IO ? RDUMP_SINK_MAX_IO : (size_t) len;
+		size_t want = len > RDUMP_SINK_MAX_WRITE ? RDUMP_SINK_MAX_WRITE : (size_t) len;
 		ssize_t k = write(s->fd, (const void *) (uintptr_t) addr, want);
 
 		if (k > 0) {
@@ -374,8 +372,8 @@ static int gz_write(rdump_sink *s, const void *p, size_t n)
 		return -1;
 	}
 	while (n > 0) {
-		/* avail_in is 32 bits wide. */
-		size_t k = n > RDUMP_SINK_MAX_IO ? RDUMP_SINK_MAX_IO : n;
+		/* Also under zlib's 32-bit avail_in. */
+		size_t k = n > RDUMP_SINK_MAX_WRITE ? RDUMP_SINK_MAX_WRITE : n;
 
 		if (gz_run(s, c, k, Z_NO_FLUSH) < 0) {
 			return -1;
