@@ -33,7 +33,7 @@ if test "$PHP_RDUMP" != "no"; then
   PHP_SUBST([RDUMP_SHARED_LIBADD])
 
   RDUMP_SHARED_SOURCES="capture/mem.c capture/target.c capture/php_roots.c capture/php_meta.c capture/dump.c capture/trigger.c capture/fork.c format/writer.c format/sink.c format/output.c"
-  RDUMP_EXT_SOURCES="rdump.c rdump_triggers.c capture/self.c $RDUMP_SHARED_SOURCES"
+  RDUMP_EXT_SOURCES="rdump.c rdump_triggers.c rdump_huge_pages.c capture/self.c $RDUMP_SHARED_SOURCES"
   RDUMP_CLI_SOURCES="cli/main.c cli/inspect.c cli/summary.c cli/unpack.c cli/dump.c capture/remote.c format/reader.c format/gunzip.c $RDUMP_SHARED_SOURCES"
 
   PHP_NEW_EXTENSION(rdump, $RDUMP_EXT_SOURCES, $ext_shared,, [-std=gnu99 -DZEND_ENABLE_STATIC_TSRMLS_CACHE=1])

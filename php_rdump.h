@@ -20,6 +20,9 @@ ZEND_BEGIN_MODULE_GLOBALS(rdump)
 	/* signal dumps (PHP_INI_SYSTEM) */
 	char *signal;
 	char *signal_dump;
+	/* ZendMM's chunks on transparent huge pages (PHP_INI_SYSTEM) */
+	zend_long huge_pages;
+	int huge_pages_state;         /* this request's RDUMP_HP_* (rdump_huge_pages.h) */
 	/* defaults of every dump (PHP_INI_ALL) */
 	zend_long async;
 	zend_long exclude_heap;

@@ -15,6 +15,7 @@
 #include "capture/self.h"
 #include "capture/fork.h"
 #include "rdump_triggers.h"
+#include "rdump_huge_pages.h"
 
 #if PHP_VERSION_ID < 80000
 typedef zend_bool rdump_bool;
@@ -41,6 +42,7 @@ PHP_INI_BEGIN()
 	STD_PHP_INI_BOOLEAN("rdump.oom_dump_marker", "0", PHP_INI_SYSTEM, OnUpdateBool, oom_dump_marker, zend_rdump_globals, rdump_globals)
 	STD_PHP_INI_ENTRY("rdump.signal", "", PHP_INI_SYSTEM, OnUpdateString, signal, zend_rdump_globals, rdump_globals)
 	STD_PHP_INI_ENTRY("rdump.signal_dump", "", PHP_INI_SYSTEM, OnUpdateString, signal_dump, zend_rdump_globals, rdump_globals)
+	STD_PHP_INI_BOOLEAN("rdump.huge_pages", "0", PHP_INI_SYSTEM, OnUpdateBool, huge_pages, zend_rdump_globals, rdump_globals)
 	STD_PHP_INI_BOOLEAN("rdump.async", "0", PHP_INI_ALL, OnUpdateBool, async, zend_rdump_globals, rdump_globals)
 	STD_PHP_INI_BOOLEAN("rdump.exclude_heap", "0", PHP_INI_ALL, OnUpdateBool, exclude_heap, zend_rdump_globals, rdump_globals)
 	STD_PHP_INI_BOOLEAN("rdump.compress", "0", PHP_INI_ALL, OnUpdateBool, compress, zend_rdump_globals, rdump_globals)
@@ -191,6 +193,8 @@ PHP_MINIT_FUNCTION(rdump)
 PHP_MSHUTDOWN_FUNCTION(rdump)
 {
 	(void) type;
+	/* Again: a fatal error in an earlier module's RSHUTDOWN skips ours, and the heap outlives this module. */
+	rdump_huge_pages_rshutdown();
 	rdump_triggers_mshutdown();
 	rdump_fork_finish();
 	UNREGISTER_INI_ENTRIES();
@@ -204,6 +208,7 @@ PHP_RINIT_FUNCTION(rdump)
 #if defined(COMPILE_DL_RDUMP) && defined(ZTS)
 	ZEND_TSRMLS_CACHE_UPDATE();
 #endif
+	rdump_huge_pages_rinit();
 	rdump_triggers_rinit();
 	return SUCCESS;
 }
@@ -212,6 +217,7 @@ PHP_RSHUTDOWN_FUNCTION(rdump)
 {
 	(void) type;
 	(void) module_number;
+	rdump_huge_pages_rshutdown();
 	rdump_triggers_rshutdown();
 	rdump_fork_reap();
 	return SUCCESS;
@@ -225,6 +231,7 @@ PHP_MINFO_FUNCTION(rdump)
 	php_info_print_table_row(2, "Extension version", PHP_RDUMP_VERSION);
 	php_info_print_table_row(2, "RDUMP format version", ZEND_TOSTR(RDUMP_FORMAT_VERSION));
 	php_info_print_table_row(2, "PHP version tag in dumps", rdump_php_version_tag());
+	php_info_print_table_row(2, "ZendMM chunks of this request on huge pages", rdump_huge_pages_describe());
 	php_info_print_table_end();
 	DISPLAY_INI_ENTRIES();
 }

@@ -28,6 +28,10 @@ $cli = getenv('RDUMP_CLI') ?: dirname(__DIR__) . '/rdump-cli';
 $keep = bench_build_live_data($mb);
 printf("live PHP data: %.1f MiB (memory_get_usage), %.1f MiB in ZendMM chunks\n",
     memory_get_usage() / 1048576, memory_get_usage(true) / 1048576);
+$rollup = @file_get_contents('/proc/self/smaps_rollup');
+if ($rollup !== false && preg_match('/^AnonHugePages:\s+(\d+) kB/m', $rollup, $m)) {
+    printf("on transparent huge pages: %.1f MiB of the process\n", $m[1] / 1024);
+}
 
 // The reader: a separate process that waits for the path and copies what it first sees.
 function start_reader(string $path, string $copy)
@@ -175,7 +179,8 @@ for ($i = 0; $module !== null && $i < 2 * $firsts; $i++) {
     if ($bare && !function_exists('pcntl_fork')) {
         continue;
     }
-    $cmd = [PHP_BINARY, '-n', '-d', 'memory_limit=-1', '-d', "extension=$module", __FILE__,
+    $cmd = [PHP_BINARY, '-n', '-d', 'memory_limit=-1', '-d', "extension=$module",
+        '-d', 'rdump.huge_pages=' . (int) ini_get('rdump.huge_pages'), __FILE__,
         '--first', (string) $mb, $dir, $bare ? 'fork' : 'async'];
     $proc = proc_open($cmd, [1 => ['pipe', 'w']], $pipes);
     $said = stream_get_contents($pipes[1]);

@@ -80,46 +80,12 @@ static void proc_path(char *buf, size_t size, pid_t pid, const char *leaf)
 	buf[pos] = '\0';
 }
 
-/* Reads a small /proc file into buf (NUL-terminated); length or -1. */
-static ssize_t read_small(const char *path, char *buf, size_t size)
-{
-	int fd;
-	ssize_t n, total = 0;
-
-	do {
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-	} while (fd < 0 && errno == EINTR);
-	if (fd < 0) {
-		return -1;
-	}
-	while ((size_t) total + 1 < size) {
-		n = read(fd, buf + total, size - 1 - (size_t) total);
-		if (n < 0 && errno == EINTR) {
-			continue;
-		}
-		if (n < 0) {
-			int err = errno;
-
-			close(fd);
-			errno = err;
-			return -1;
-		}
-		if (n == 0) {
-			break;
-		}
-		total += n;
-	}
-	close(fd);
-	buf[total] = '\0';
-	return total;
-}
-
 char rdump_remote_state(pid_t pid)
 {
 	char path[64], buf[1024], *p;
 
 	proc_path(path, sizeof(path), pid, "stat");
-	if (read_small(path, buf, sizeof(buf)) <= 0) {
+	if (rdump_read_small(path, buf, sizeof(buf)) <= 0) {
 		return 0;
 	}
 	/* The command name may itself contain ") ": the state follows the last one. */
@@ -136,7 +102,7 @@ pid_t rdump_remote_tracer(pid_t pid)
 	long v = 0;
 
 	proc_path(path, sizeof(path), pid, "status");
-	if (read_small(path, buf, sizeof(buf)) <= 0) {
+	if (rdump_read_small(path, buf, sizeof(buf)) <= 0) {
 		return -1;
 	}
 	p = strstr(buf, "\nTracerPid:");

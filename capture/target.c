@@ -409,6 +409,39 @@ int rdump_target_residency(rdump_target *t, const rdump_map_entry *m,
 	return 0;
 }
 
+ssize_t rdump_read_small(const char *path, char *buf, size_t size)
+{
+	int fd;
+	ssize_t n, total = 0;
+
+	do {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	} while (fd < 0 && errno == EINTR);
+	if (fd < 0) {
+		return -1;
+	}
+	while ((size_t) total + 1 < size) {
+		n = read(fd, buf + total, size - 1 - (size_t) total);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n < 0) {
+			int err = errno;
+
+			close(fd);
+			errno = err;
+			return -1;
+		}
+		if (n == 0) {
+			break;
+		}
+		total += n;
+	}
+	close(fd);
+	buf[total] = '\0';
+	return total;
+}
+
 int64_t rdump_proc_rss(pid_t pid)
 {
 	char buf[128];

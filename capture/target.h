@@ -67,6 +67,9 @@ int rdump_target_residency(rdump_target *t, const rdump_map_entry *m,
 /* Resident set size in bytes from /proc/<pid>/statm, or -1. */
 int64_t rdump_proc_rss(pid_t pid);
 
+/* Reads a small /proc or /sys file into buf (NUL-terminated); its length, or -1 with errno. */
+ssize_t rdump_read_small(const char *path, char *buf, size_t size);
+
 /* Classification of a mapping by its maps line. */
 typedef enum rdump_map_kind {
 	RDUMP_MAP_ANON = 0,     /* no name, [anon:...], [stack], [heap] */

@@ -95,6 +95,9 @@ make_tree() {
 mount_tree() {
 	grep -q " $1/proc " /proc/mounts || mount -t proc proc "$1/proc" || return 1
 	grep -q " $1/dev/shm " /proc/mounts || mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$1/dev/shm" || return 1
+	# the kernel's transparent huge page mode, for the rdump.huge_pages tests (they skip without it)
+	grep -q " $1/sys " /proc/mounts || mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$1/sys" ||
+		echo "note: no sysfs in $1: the rdump.huge_pages tests skip there"
 	# apt in the tree reaches the archive as the host does
 	cp /etc/resolv.conf "$1/etc/resolv.conf"
 }

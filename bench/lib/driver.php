@@ -1,5 +1,5 @@
 <?php
-// The driver of bench/run: runs every workload (W1-W5), measures each figure
+// The driver of bench/run: runs every workload (W1-W5, W1H), measures each figure
 // against its baseline side by side in one run (a warm-up, then alternating
 // rounds, median of at least 5), prints one table and writes RESULTS.md and
 // results.svg. Features a build lacks are probed at run time and reported as
@@ -8,7 +8,7 @@
 require __DIR__ . '/measure.inc';
 require __DIR__ . '/report.inc';
 
-$usage = "usage: bench/run [--runs N (default 5)] [--only W1,W2,W3,W4,W5] [--out DIR (default bench/)] [--tmp DIR (default the system's)]\n";
+$usage = "usage: bench/run [--runs N (default 5)] [--only W1,W1H,W2,W3,W4,W5] [--out DIR (default bench/)] [--tmp DIR (default the system's)]\n";
 $opt = getopt('', ['runs:', 'only:', 'out:', 'tmp:', 'help'], $rest);
 if (isset($opt['help'])) {
     fwrite(STDOUT, $usage);
@@ -25,8 +25,8 @@ if ($rest < $argc) {
     exit(2);
 }
 foreach (isset($opt['only']) ? explode(',', strtoupper($opt['only'])) : [] as $w) {
-    if (!in_array($w, ['W1', 'W2', 'W3', 'W4', 'W5'], true)) {
-        fwrite(STDERR, "bench: unknown workload $w (W1 to W5)\n$usage");
+    if (!in_array($w, ['W1', 'W1H', 'W2', 'W3', 'W4', 'W5'], true)) {
+        fwrite(STDERR, "bench: unknown workload $w (W1 to W5, W1H)\n$usage");
         exit(2);
     }
 }
@@ -36,7 +36,7 @@ if ($runs < 1) {
     fwrite(STDERR, "bench: --runs must be at least 1\n");
     exit(2);
 }
-$only = isset($opt['only']) ? explode(',', strtoupper($opt['only'])) : ['W1', 'W2', 'W3', 'W4', 'W5'];
+$only = isset($opt['only']) ? explode(',', strtoupper($opt['only'])) : ['W1', 'W1H', 'W2', 'W3', 'W4', 'W5'];
 $out_dir = $opt['out'] ?? "$root/bench";
 if (!is_dir($out_dir) || !is_writable($out_dir)) {
     fwrite(STDERR, "bench: $out_dir is not a writable directory\n");
@@ -97,6 +97,9 @@ $outside_modes = ['cli' => 'outside dumps, rdump-cli --pid', 'gcore' => 'gcore (
 
 $workloads = [
     'W1' => ['what' => '200 MB of live PHP data (objects, arrays, strings)', 'args' => []],
+    // W1's data with ZendMM's chunks on transparent huge pages: only the async pause against sync.
+    'W1H' => ['what' => "W1's 200 MB of live PHP data, ZendMM's chunks on transparent huge pages (rdump.huge_pages=1)",
+        'args' => ['-d', 'rdump.huge_pages=1'], 'modes' => ['default', 'async'], 'data' => 'W1'],
     'W2' => ['what' => 'a generated application (400 files: classes, interfaces, functions) run with opcache on (128 MiB shared memory) and 24 MB of request data',
         'args' => ['-d', 'zend_extension=opcache', '-d', 'opcache.enable_cli=1', '-d', 'opcache.memory_consumption=128',
             // The generated files are seconds old: cache them anyway.
@@ -116,17 +119,23 @@ foreach ($workloads as $w => $spec) {
 
     // rdump's in-process dumps rotate; rdump-cli follows; naive and gcore come last (see the Method section).
     $rotating = array_keys(array_diff_key($inproc_modes, ['naive' => 1]));
-    $modes = array_fill_keys($rotating, 'in');
-    if ($have_cli_dump) {
-        $modes['cli'] = 'out';
-    } else {
-        $not_measured['cli'] = "not measured: rdump-cli time, stop time and size vs gcore: outside dumps (rdump-cli --pid) not available in this build (rdump-cli --help lists no -p PID / --pid)";
+    if (isset($spec['modes'])) {
+        $rotating = array_values(array_intersect($rotating, $spec['modes']));
     }
-    $modes['naive'] = 'in';
-    if ($have_gcore) {
-        $modes['gcore'] = 'out';
-    } else {
-        $not_measured['gcore'] = 'not measured: every figure against gcore: gcore (Debian gdb) is not installed';
+    $modes = array_fill_keys($rotating, 'in');
+    // rdump-cli, naive and gcore: not for a workload that lists its modes (W1H).
+    if (!isset($spec['modes'])) {
+        if ($have_cli_dump) {
+            $modes['cli'] = 'out';
+        } else {
+            $not_measured['cli'] = "not measured: rdump-cli time, stop time and size vs gcore: outside dumps (rdump-cli --pid) not available in this build (rdump-cli --help lists no -p PID / --pid)";
+        }
+        $modes['naive'] = 'in';
+        if ($have_gcore) {
+            $modes['gcore'] = 'out';
+        } else {
+            $not_measured['gcore'] = 'not measured: every figure against gcore: gcore (Debian gdb) is not installed';
+        }
     }
 
     $res = [];
@@ -135,7 +144,7 @@ foreach ($workloads as $w => $spec) {
     for ($round = 0; $round <= $runs && count($failed) < count($modes); $round++) {
         // A fresh workload process per round: naive dumps and gcore read every page, which maps never-touched pages into the target.
         try {
-            $agent = new BenchAgent($w, $agent_cmd, $scratch);
+            $agent = new BenchAgent($spec['data'] ?? $w, $agent_cmd, $scratch);
             // The process's first dump (untimed): no kind of dump pays for first use.
             $warm = $agent->call(['op' => 'dump', 'path' => "$scratch/first.rdump", 'opts' => [], 'naive' => false]);
             @unlink("$scratch/first.rdump");

@@ -137,6 +137,28 @@ static void test_state_and_access(void)
 	RDUMP_CHECK(rdump_remote_tracer(getpid()) >= 0, "TracerPid of the own process unreadable");
 }
 
+/* A small file read whole, or cut to the buffer, always NUL-terminated; a missing one is -1 with ENOENT. */
+static void test_read_small(void)
+{
+	char path[] = "/tmp/rdump-read-small-XXXXXX", buf[8];
+	int fd = mkstemp(path);
+
+	RDUMP_CHECK(fd >= 0, "mkstemp failed");
+	if (fd < 0) {
+		return;
+	}
+	RDUMP_CHECK(write(fd, "abc [x] def", 11) == 11, "write failed");
+	close(fd);
+	memset(buf, 'z', sizeof(buf));
+	RDUMP_CHECK(rdump_read_small(path, buf, sizeof(buf)) == 7 && strcmp(buf, "abc [x]") == 0,
+		"a file longer than the buffer read as \"%.8s\"", buf);
+	RDUMP_CHECK(rdump_read_small(path, buf, 4) == 3 && strcmp(buf, "abc") == 0, "cut to 4 bytes: \"%.8s\"", buf);
+	unlink(path);
+	errno = 0;
+	RDUMP_CHECK(rdump_read_small(path, buf, sizeof(buf)) == -1 && errno == ENOENT,
+		"a missing file gave errno %d", errno);
+}
+
 static void test_hold_and_resume(void)
 {
 	pid_t pid = start_child();
@@ -390,6 +412,7 @@ int main(void)
 		return 2;
 	}
 	test_state_and_access();
+	test_read_small();
 	test_hold_and_resume();
 	test_snapshot();
 	test_snapshot_in_file();
