@@ -163,8 +163,13 @@ void rdump_huge_pages_rinit(void)
 		RDUMP_G(huge_pages_state) = RDUMP_HP_CUSTOM_HEAP;
 		return;
 	}
-	if (zend_mm_get_storage(heap) != NULL || head->storage != NULL) {
+	if (zend_mm_get_storage(heap) != NULL) {
 		RDUMP_G(huge_pages_state) = zend_mm_get_storage(heap) == &hp_storage ? RDUMP_HP_ON : RDUMP_HP_OTHER_STORAGE;
+		return;
+	}
+	if (head->storage != NULL) {
+		/* Something else than the storage pointer sits where we would write it. */
+		RDUMP_G(huge_pages_state) = RDUMP_HP_UNKNOWN_LAYOUT;
 		return;
 	}
 #if ZEND_DEBUG
