@@ -20,11 +20,11 @@
 #endif
 
 #include <string.h>
-#include <unistd.h>
 #include "php.h"
 #include "zend_alloc.h"
 #include "php_rdump.h"
 #include "rdump_huge_pages.h"
+#include "capture/mem.h"
 #include "capture/target.h"
 
 #include <sys/mman.h>
@@ -46,13 +46,6 @@ typedef struct rdump_mm_heap_head {
 	zend_mm_storage *storage;
 } rdump_mm_heap_head;
 
-static void *map_anon(void *hint, size_t size)
-{
-	void *p = mmap(hint, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	return p == MAP_FAILED ? NULL : p;
-}
-
 /*
  * As ZendMM's own: aligned by mapping more and unmapping the ends, then
  * advised. An end that cannot be unmapped (the process at its map count
@@ -60,12 +53,11 @@ static void *map_anon(void *hint, size_t size)
  */
 static void *hp_chunk_alloc(zend_mm_storage *storage, size_t size, size_t alignment)
 {
-	long ps = sysconf(_SC_PAGESIZE);
-	size_t page = ps > 0 ? (size_t) ps : 4096, extra = alignment - page, head;
+	size_t extra = alignment - rdump_page_size(), head;
 	char *p;
 
 	(void) storage;
-	p = map_anon(NULL, size);
+	p = rdump_mem_alloc(size);
 	if (p == NULL) {
 		return NULL;
 	}
@@ -73,7 +65,7 @@ static void *hp_chunk_alloc(zend_mm_storage *storage, size_t size, size_t alignm
 		if (munmap(p, size) != 0) {
 			return NULL;
 		}
-		p = map_anon(NULL, size + extra);
+		p = rdump_mem_alloc(size + extra);
 		if (p == NULL) {
 			return NULL;
 		}
@@ -141,36 +133,37 @@ static int thp_mode(char *buf, size_t size)
 	return 0;
 }
 
-void rdump_huge_pages_rinit(void)
+/* Whether the kernel offers THP, read once per process: one file read, not one per request. */
+static int thp_available(void)
 {
-	zend_mm_heap *heap = zend_mm_get_heap();
-	rdump_mm_heap_head *head = (rdump_mm_heap_head *) heap;
-	static int thp = -1;   /* 1 when the kernel offers THP, read once per process */
+	static int thp = -1;
 	char mode[16];
 
-	if (!RDUMP_G(huge_pages)) {
-		RDUMP_G(huge_pages_state) = RDUMP_HP_OFF;
-		return;
-	}
 	if (__atomic_load_n(&thp, __ATOMIC_RELAXED) < 0) {
 		__atomic_store_n(&thp, thp_mode(mode, sizeof(mode)) == 0 && strcmp(mode, "never") != 0, __ATOMIC_RELAXED);
 	}
-	if (!__atomic_load_n(&thp, __ATOMIC_RELAXED)) {
-		RDUMP_G(huge_pages_state) = RDUMP_HP_NO_THP;
-		return;
+	return __atomic_load_n(&thp, __ATOMIC_RELAXED);
+}
+
+/* Installs hp_storage on heap when it can; the RDUMP_HP_* state either way. */
+static int install(zend_mm_heap *heap)
+{
+	rdump_mm_heap_head *head = (rdump_mm_heap_head *) heap;
+	zend_mm_storage *storage;
+
+	if (!thp_available()) {
+		return RDUMP_HP_NO_THP;
 	}
 	if (zend_mm_is_custom_heap(heap)) {
-		RDUMP_G(huge_pages_state) = RDUMP_HP_CUSTOM_HEAP;
-		return;
+		return RDUMP_HP_CUSTOM_HEAP;
 	}
-	if (zend_mm_get_storage(heap) != NULL) {
-		RDUMP_G(huge_pages_state) = zend_mm_get_storage(heap) == &hp_storage ? RDUMP_HP_ON : RDUMP_HP_OTHER_STORAGE;
-		return;
+	storage = zend_mm_get_storage(heap);
+	if (storage != NULL) {
+		return storage == &hp_storage ? RDUMP_HP_ON : RDUMP_HP_OTHER_STORAGE;
 	}
 	if (head->storage != NULL) {
 		/* Something else than the storage pointer sits where we would write it. */
-		RDUMP_G(huge_pages_state) = RDUMP_HP_UNKNOWN_LAYOUT;
-		return;
+		return RDUMP_HP_UNKNOWN_LAYOUT;
 	}
 #if ZEND_DEBUG
 	/*
@@ -178,17 +171,21 @@ void rdump_huge_pages_rinit(void)
 	 * of every chunk a storage returns, which no aligned address passes:
 	 * a debug build would abort on the first chunk (PHP 7.0 to 8.4).
 	 */
-	RDUMP_G(huge_pages_state) = RDUMP_HP_DEBUG_BUILD;
-	return;
-#endif
+	return RDUMP_HP_DEBUG_BUILD;
+#else
 	head->storage = &hp_storage;
 	if (zend_mm_get_storage(heap) != &hp_storage) {
 		/* Not the layout we know: what was there (zero) goes back. */
 		head->storage = NULL;
-		RDUMP_G(huge_pages_state) = RDUMP_HP_UNKNOWN_LAYOUT;
-		return;
+		return RDUMP_HP_UNKNOWN_LAYOUT;
 	}
-	RDUMP_G(huge_pages_state) = RDUMP_HP_ON;
+	return RDUMP_HP_ON;
+#endif
+}
+
+void rdump_huge_pages_rinit(void)
+{
+	RDUMP_G(huge_pages_state) = RDUMP_G(huge_pages) ? install(zend_mm_get_heap()) : RDUMP_HP_OFF;
 }
 
 void rdump_huge_pages_rshutdown(void)

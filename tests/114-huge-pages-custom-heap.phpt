@@ -10,10 +10,8 @@ USE_ZEND_ALLOC=0
 <?php
 require __DIR__ . '/hugepages.inc';
 require __DIR__ . '/rdump_trigger.inc';
-$f = '/sys/kernel/mm/transparent_hugepage/enabled';
-$thp = is_readable($f) && strpos(file_get_contents($f), '[never]') === false;
 $info = rdump_hp_info();
-var_dump($info === ($thp ? 'no: ZendMM is replaced (USE_ZEND_ALLOC=0 or another extension)'
+var_dump($info === (rdump_thp_available() ? 'no: ZendMM is replaced (USE_ZEND_ALLOC=0 or another extension)'
     : 'no: the kernel has no transparent huge pages, or they are set to "never"'));
 $before = rdump_hg_kb();
 $keep = rdump_hp_fill();

@@ -38,14 +38,13 @@ check 'result:' ''
 check 'result, first dumps:' ''
 # Again with ZendMM's chunks on transparent huge pages, where the kernel has them.
 thp=/sys/kernel/mm/transparent_hugepage/enabled
-if [ -r "$thp" ] && ! grep -q '\[never\]' "$thp" \
-		&& php -n -d extension="$RDUMP_EXT" -r 'exit(PHP_DEBUG ? 0 : 1);'; then
+if [ ! -r "$thp" ] || grep -q '\[never\]' "$thp"; then
+	echo "no transparent huge pages here ($thp): no rdump.huge_pages run"
+elif php -n -r 'exit(PHP_DEBUG ? 0 : 1);'; then
 	echo "rdump.huge_pages=1: not in effect on a debug build of PHP (see its phpinfo() line)"
-elif [ -r "$thp" ] && ! grep -q '\[never\]' "$thp"; then
+else
 	run -d rdump.huge_pages=1
 	check 'result:' 'huge pages: '
 	check 'result, first dumps:' 'huge pages: '
-else
-	echo "no transparent huge pages here ($thp): no rdump.huge_pages run"
 fi
 echo "PASS"
